@@ -1,0 +1,2 @@
+export * from './capture/types.js';
+export * from './bluetooth/types.js';
