@@ -1,1 +1,144 @@
-console.log('vgatt: not yet');
+/**
+ * `vgatt`: a thin command-line layer over the library. It wires stages, formats output and
+ * turns errors into one line (`--verbose` for detail). Exit status: 0 = the capture was read
+ * whole, 1 = error (nothing or not everything could be done), 2 = the capture is damaged
+ * (truncated or corrupt): every complete record was printed, with a warning naming the offset.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { scanAtt } from './pipeline.js';
+import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
+import { gattToText } from './output/gatt.js';
+import { LineWriter } from './output/writer.js';
+import { Progress } from './output/progress.js';
+import type { CaptureWarning } from './capture/types.js';
+import type { BluetoothEvent } from './bluetooth/types.js';
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_DAMAGED = 2;
+
+let verbose = false;
+
+function warn(msg: string): void {
+  process.stderr.write(`vgatt: warning: ${msg}\n`);
+}
+
+function captureWarning(w: CaptureWarning): void {
+  warn(w.message);
+}
+
+function bluetoothEvent(e: BluetoothEvent): void {
+  if (e.kind === 'diagnostic') {
+    if (verbose) warn(`frame ${e.frame}: ${e.message}`);
+  }
+}
+
+type Format = 'text' | 'ndjson' | 'csv';
+
+async function runAtt(file: string, format: Format): Promise<number> {
+  const progress = new Progress(`reading ${file}`);
+  let diagnostics = 0;
+  const scan = await scanAtt(file, {
+    onWarning: (w) => {
+      progress.done();
+      captureWarning(w);
+    },
+    onProgress: (done, total) => progress.update(done, total),
+    onEvent: (e) => {
+      if (e.kind === 'diagnostic') diagnostics++;
+      bluetoothEvent(e);
+    },
+  });
+  const out = new LineWriter(process.stdout);
+  if (format === 'csv') await out.line(ATT_CSV_HEADER);
+  if (format === 'text') await out.line(ATT_TEXT_HEADER);
+  const fmt = format === 'ndjson' ? attToNdjson : format === 'csv' ? attToCsv : attToText;
+  let count = 0;
+  for await (const pdu of scan.pdus()) {
+    await out.line(fmt(pdu));
+    count++;
+    if (out.closed) break;
+  }
+  await out.flush();
+  progress.done();
+  if (diagnostics > 0 && !verbose) warn(`${diagnostics} Bluetooth-layer diagnostic(s) (lost or orphan ACL fragments, malformed PDUs); run with --verbose to list them`);
+  if (format === 'text' && !out.closed) process.stderr.write(`${count} ATT PDU(s) in ${scan.reader.info.format} capture (${scan.reader.info.linkTypeName})\n`);
+  return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
+}
+
+async function runGatt(file: string, format: 'text' | 'json'): Promise<number> {
+  const progress = new Progress(`reading ${file}`);
+  const scan = await scanAtt(file, {
+    onWarning: (w) => {
+      progress.done();
+      captureWarning(w);
+    },
+    onProgress: (done, total) => progress.update(done, total),
+    onEvent: bluetoothEvent,
+  });
+  for await (const _ of scan.pdus()) {
+    // the GATT map is learned as PDUs stream by
+  }
+  progress.done();
+  const dbs = scan.extractor.gattDatabases();
+  process.stdout.write(format === 'json' ? JSON.stringify(dbs, null, 2) + '\n' : gattToText(dbs));
+  return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let status = EXIT_OK;
+  const parser = yargs(argv)
+    .scriptName('vgatt')
+    .usage('$0 <command> <capture> [options]\n\nExplains the VictronConnect Bluetooth protocol in btsnoop, pcap and pcapng captures.')
+    .option('verbose', { type: 'boolean', default: false, describe: 'Show detail: diagnostics and stack traces' })
+    .middleware((a) => {
+      verbose = Boolean(a.verbose);
+    })
+    .command(
+      'att <capture>',
+      'List every ATT PDU (one record per PDU)',
+      (y) =>
+        y
+          .positional('capture', { type: 'string', demandOption: true, describe: 'btsnoop, pcap or pcapng file' })
+          .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' }),
+      async (a) => {
+        status = await runAtt(a.capture, a.format as Format);
+      },
+    )
+    .command(
+      'gatt <capture>',
+      'Print, per connection, the GATT database learned from the discovery in the capture',
+      (y) =>
+        y
+          .positional('capture', { type: 'string', demandOption: true })
+          .option('format', { alias: 'f', choices: ['text', 'json'] as const, default: 'text' as const }),
+      async (a) => {
+        status = await runGatt(a.capture, a.format as 'text' | 'json');
+      },
+    )
+    .demandCommand(1, 'Name a command: att, gatt')
+    .strict()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      process.stderr.write(`${y.help ? '' : ''}vgatt: ${msg}\nRun 'vgatt --help' for usage.\n`);
+      process.exit(EXIT_ERROR);
+    });
+  await parser.parseAsync();
+  return status;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = err as Error & { code?: string };
+    if (verbose && e?.stack) process.stderr.write(`${e.stack}\n`);
+    else process.stderr.write(`vgatt: error: ${e?.message ?? String(err)}\n`);
+    process.exitCode = EXIT_ERROR;
+  },
+);

@@ -1,0 +1,95 @@
+import type { AttPdu } from '../bluetooth/types.js';
+import { toHex } from '../util/cursor.js';
+import { csvRow } from './csv.js';
+import { jsonSafe } from './json.js';
+import { isoTimeUs } from './time.js';
+
+/**
+ * The NDJSON record of one ATT PDU. Field names are a public contract (issue 2):
+ * frame, time, connection, device, direction, opcode, opcodeName, handle, uuid, value.
+ * Added later, never renamed: frames, handles, truncated, fields.
+ */
+export interface AttJson {
+  frame: number;
+  time: string;
+  connection: number;
+  device?: string;
+  direction: string;
+  opcode: number;
+  opcodeName: string;
+  handle?: number;
+  uuid?: string;
+  value?: string;
+  frames: number[];
+  handles?: number[];
+  truncated?: true;
+  fields?: Record<string, unknown>;
+}
+
+export function attToJson(p: AttPdu): AttJson {
+  const out: AttJson = {
+    frame: p.frame,
+    time: isoTimeUs(p.timeUs),
+    connection: p.connection,
+    device: p.device,
+    direction: p.direction,
+    opcode: p.opcode,
+    opcodeName: p.opcodeName,
+    handle: p.handle,
+    uuid: p.uuid,
+    value: p.value ? toHex(p.value) : undefined,
+    frames: p.frames,
+  };
+  const { handles, ...rest } = p.fields as { handles?: number[] } & Record<string, unknown>;
+  if (handles && handles.length > 0) out.handles = handles;
+  if (p.truncated) out.truncated = true;
+  if (Object.keys(rest).length > 0) out.fields = jsonSafe(rest) as Record<string, unknown>;
+  return out;
+}
+
+export function attToNdjson(p: AttPdu): string {
+  return JSON.stringify(attToJson(p));
+}
+
+export const ATT_CSV_HEADER = csvRow(['frame', 'time', 'connection', 'device', 'direction', 'opcode', 'opcodeName', 'handle', 'uuid', 'value', 'truncated']);
+
+export function attToCsv(p: AttPdu): string {
+  return csvRow([p.frame, isoTimeUs(p.timeUs), p.connection, p.device, p.direction, p.opcode, p.opcodeName, p.handle, p.uuid, p.value ? toHex(p.value) : '', p.truncated ? 'true' : '']);
+}
+
+const hex4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
+
+export const ATT_TEXT_HEADER = [
+  'Frame'.padStart(7),
+  'Time (UTC)'.padEnd(15),
+  'Conn'.padStart(6),
+  'Dir',
+  'ATT PDU'.padEnd(34),
+  'Handle'.padEnd(6),
+  'UUID / details',
+].join('  ');
+
+/** Summary of the opcode-specific fields, for the text table (values are shown separately). */
+function details(p: AttPdu): string {
+  const { handles: _h, ...rest } = p.fields as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(jsonSafe(rest) as Record<string, unknown>)) {
+    parts.push(`${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  }
+  return parts.join(' ');
+}
+
+export function attToText(p: AttPdu): string {
+  const t = isoTimeUs(p.timeUs).slice(11, 26);
+  const dir = p.direction === 'host-to-device' ? '-->' : '<--';
+  const cols = [
+    String(p.frame).padStart(7),
+    t,
+    hex4(p.connection).padStart(6),
+    dir,
+    `${p.opcodeName} (0x${p.opcode.toString(16).padStart(2, '0')})`.padEnd(34),
+    (p.handle !== undefined ? hex4(p.handle) : '').padEnd(6),
+  ];
+  const extra = [p.uuid ?? '', p.value ? `value=${toHex(p.value)}` : '', p.truncated ? '[TRUNCATED]' : '', details(p)].filter(Boolean).join('  ');
+  return cols.join('  ') + '  ' + extra;
+}
