@@ -1,0 +1,135 @@
+/**
+ * `npm run bench [-- --mb 100]`: writes a large synthetic btsnoop capture of a VictronConnect session
+ * and times, in the same run, `vgatt` against tshark's ATT field extraction of the same file.
+ * Reports wall time ratios and peak memory (GNU time's maximum resident set size).
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+
+const args = process.argv.slice(2);
+const mbArg = args.indexOf('--mb');
+const targetMb = mbArg >= 0 ? Number(args[mbArg + 1]) : 100;
+const only = args.includes('--att-only') ? ['att'] : ['att', 'decode'];
+const outDir = path.resolve(import.meta.dirname, 'out');
+const file = path.join(outDir, `bench-${targetMb}mb.btsnoop`);
+const root = path.resolve(import.meta.dirname, '..');
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+// btsnoop time base: microseconds from year 0 to 1970 (as Wireshark uses).
+const EPOCH_DELTA = 0x00dcddb30f2f8000n;
+
+function record(h4: number, payload: Buffer, received: boolean, timeUs: bigint): Buffer {
+  const len = payload.length + 1;
+  const b = Buffer.alloc(24 + len);
+  b.writeUInt32BE(len, 0);
+  b.writeUInt32BE(len, 4);
+  b.writeUInt32BE((received ? 1 : 0) | (h4 === 1 || h4 === 4 ? 2 : 0), 8);
+  b.writeUInt32BE(0, 12);
+  b.writeBigInt64BE(timeUs + EPOCH_DELTA, 16);
+  b[24] = h4;
+  payload.copy(b, 25);
+  return b;
+}
+
+function acl(handle: number, l2capPayload: Buffer, first = true): Buffer {
+  const b = Buffer.alloc(4 + l2capPayload.length);
+  b.writeUInt16LE((handle & 0xfff) | (first ? 0x2000 : 0x1000), 0);
+  b.writeUInt16LE(l2capPayload.length, 2);
+  l2capPayload.copy(b, 4);
+  return b;
+}
+
+function l2capAtt(att: Buffer): Buffer {
+  const b = Buffer.alloc(4 + att.length);
+  b.writeUInt16LE(att.length, 0);
+  b.writeUInt16LE(4, 2);
+  att.copy(b, 4);
+  return b;
+}
+
+function att(opcode: number, handle: number, value: Buffer): Buffer {
+  const b = Buffer.alloc(3 + value.length);
+  b[0] = opcode;
+  b.writeUInt16LE(handle, 1);
+  value.copy(b, 3);
+  return b;
+}
+
+async function writeCapture(): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  if (existsSync(file) && statSync(file).size >= targetMb * 1e6) return;
+  const ws = createWriteStream(file);
+  const header = Buffer.alloc(16);
+  header.write('btsnoop\0', 0, 'latin1');
+  header.writeUInt32BE(1, 8);
+  header.writeUInt32BE(1002, 12);
+  ws.write(header);
+  let t = 1_600_000_000_000_000n;
+  let written = 16;
+  const push = async (b: Buffer) => {
+    written += b.length;
+    if (!ws.write(b)) await once(ws, 'drain');
+  };
+  // Two connections, LE Connection Complete events.
+  for (const [h, addr] of [[0x40, 'fdd4500f6c1b'], [0x41, 'c0ffee123456']] as const) {
+    const ev = Buffer.concat([hex('3e13 01 00'), Buffer.from([h, 0]), hex('01 01'), Buffer.from(addr, 'hex').reverse(), hex('2400 0000 f401 00')]);
+    await push(record(4, ev, true, t));
+  }
+  // Real SmartShunt traffic (protocol.md, payloads.json): requests on 0x0027/0x0024, values notified back.
+  const hostPieces = ['050381190110050381190fff0503811818050381', '19ed8d05038119ed8f05038119ed8c05038119ee', 'ff05038119ed7d050381190383050381190ffe05', '038119034e05038119edec050381190300050381'];
+  const hostLast = '190301050381190302050381190305';
+  const values = ['080319ed8d422f05', '080319ed8c4446fcffff', '080319ed8e42f3ff', '080319ed7d42ffff', '0803190fff421027'];
+  let i = 0;
+  while (written < targetMb * 1e6) {
+    const conn = i % 2 === 0 ? 0x40 : 0x41;
+    for (const p of hostPieces) await push(record(2, acl(conn, l2capAtt(att(0x52, 0x27, hex(p)))), false, (t += 1000n)));
+    await push(record(2, acl(conn, l2capAtt(att(0x52, 0x24, hex(hostLast)))), false, (t += 1000n)));
+    for (const v of values) await push(record(2, acl(conn, l2capAtt(att(0x1b, 0x24, hex(v)))), true, (t += 1000n)));
+    // A 74-byte piece on a larger MTU, split over three ACL fragments of 27 bytes.
+    const big = l2capAtt(att(0x1b, 0x27, Buffer.concat(Array(9).fill(hex(values[0]!))).subarray(0, 74)));
+    for (let off = 0; off < big.length; off += 27) await push(record(2, acl(conn, big.subarray(off, off + 27), off === 0), true, (t += 100n)));
+    i++;
+  }
+  ws.end();
+  await once(ws, 'finish');
+}
+
+interface Run {
+  name: string;
+  seconds: number;
+  maxRssMb: number;
+  status: number | null;
+}
+
+function timed(name: string, cmd: string, argv: string[]): Run {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const lines = r.stderr.toString().trim().split('\n');
+  const [sec, kb] = lines[lines.length - 1]!.split(' ').map(Number);
+  if (r.status !== 0) process.stderr.write(`${name} exited ${r.status}: ${lines.slice(-5).join('\n')}\n`);
+  return { name, seconds: sec!, maxRssMb: kb! / 1024, status: r.status };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time): apt-get install time');
+  process.stderr.write(`writing ${targetMb} MB capture to ${file}\n`);
+  await writeCapture();
+  const size = statSync(file).size;
+  process.stderr.write(`capture: ${(size / 1e6).toFixed(1)} MB\n`);
+  const tshark = timed('tshark -T fields (btatt)', 'tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']);
+  const vgatt = path.join(root, 'bin', 'vgatt.js');
+  const runs: Run[] = [timed('vgatt att --format ndjson', 'node', [vgatt, 'att', file, '--format', 'ndjson'])];
+  if (only.includes('decode') && existsSync(path.join(root, 'src', 'victron', 'index.ts'))) runs.push(timed('vgatt decode --format ndjson', 'node', [vgatt, 'decode', file, '--format', 'ndjson']));
+  const rows = [tshark, ...runs];
+  console.log(`capture: ${file} (${(size / 1e6).toFixed(1)} MB)`);
+  console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12)].join('  '));
+  for (const r of rows) {
+    console.log([r.name.padEnd(30), r.seconds.toFixed(2).padStart(8), r.maxRssMb.toFixed(0).padStart(8), (tshark.seconds / Math.max(r.seconds, 0.01)).toFixed(1).padStart(11) + 'x'].join('  '));
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});
