@@ -1,0 +1,111 @@
+/**
+ * btsnoop (RFC 1761 style, as written by Android and by BlueZ hcidump/btmon).
+ * Header: "btsnoop\0", version u32 BE (1), datalink u32 BE. Records, all big-endian:
+ * original length, included length, flags, cumulative drops, timestamp (i64, microseconds since
+ * midnight 1 Jan of year 0). Records are framed by the *included* length (btmon uses the original
+ * length and loses sync on truncated records).
+ */
+import { framingH4, framingMonitor, type LinkFraming } from './link.js';
+import { Carry } from './source.js';
+import { FILTERED_ACL_MAX, FILTERED_LOG_MESSAGE, type ReadState } from './state.js';
+import { HciPacketType, type HciDirection, type HciRecord } from './types.js';
+
+export const BTSNOOP_MAGIC = Buffer.from('btsnoop\0', 'latin1');
+export const BTSNOOP_HEADER_LENGTH = 16;
+const RECORD_HEADER_LENGTH = 24;
+/** Larger than any HCI packet (an ACL/ISO packet is at most 4 + 65535 bytes); anything above is corrupt. */
+const MAX_RECORD = 0x10000 + 16;
+
+/** Wireshark's KUnixTimeBase (wiretap/btsnoop.c): microseconds from year 0 to 1970, split hi/lo to stay exact in doubles. */
+const EPOCH_HI = 0x00dcddb3;
+const EPOCH_LO = 0x0f2f8000;
+
+export function btsnoopTimeUs(hi: number, lo: number): number {
+  return (hi - EPOCH_HI) * 0x1_0000_0000 + (lo - EPOCH_LO);
+}
+
+export interface BtsnoopHeader {
+  version: number;
+  datalink: number;
+}
+
+export function parseBtsnoopHeader(head: Buffer): BtsnoopHeader | undefined {
+  if (head.length < BTSNOOP_HEADER_LENGTH || !head.subarray(0, 8).equals(BTSNOOP_MAGIC)) return undefined;
+  return { version: head.readUInt32BE(8), datalink: head.readUInt32BE(12) };
+}
+
+function framing1001(flags: number): LinkFraming {
+  // Un-encapsulated HCI: bit 1 = command/event, bit 0 = received; data packets can't be told from SCO.
+  const received = (flags & 1) === 1;
+  const command = (flags & 2) === 2;
+  const type = command ? (received ? HciPacketType.Event : HciPacketType.Command) : HciPacketType.AclData;
+  return { packetType: type, direction: received ? 'controller-to-host' : 'host-to-controller', start: 0 };
+}
+
+export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: BtsnoopHeader, state: ReadState): AsyncGenerator<HciRecord> {
+  const carry = new Carry(BTSNOOP_HEADER_LENGTH);
+  let frame = 0;
+  let drops = 0;
+  let dropWarnings = 0;
+  let filteredWarned = false;
+  const datalink = header.datalink;
+  for await (const chunk of chunks) {
+    carry.push(chunk);
+    const buf = carry.buf;
+    let p = carry.pos;
+    while (buf.length - p >= RECORD_HEADER_LENGTH) {
+      const orig = buf.readUInt32BE(p);
+      const incl = buf.readUInt32BE(p + 4);
+      if (incl > MAX_RECORD) {
+        carry.pos = p;
+        state.warn({ code: 'bad-record', message: `corrupt record at byte offset ${carry.offset} (frame ${frame + 1}): included length ${incl} is not a plausible HCI packet; stopped reading there`, fileOffset: carry.offset, frame: frame + 1 });
+        state.finish(carry.offset);
+        return;
+      }
+      if (buf.length - p < RECORD_HEADER_LENGTH + incl) break;
+      const flags = buf.readUInt32BE(p + 8);
+      const cumDrops = buf.readUInt32BE(p + 12);
+      const timeUs = btsnoopTimeUs(buf.readUInt32BE(p + 16), buf.readUInt32BE(p + 20));
+      const fileOffset = carry.base + p;
+      const body = buf.subarray(p + RECORD_HEADER_LENGTH, p + RECORD_HEADER_LENGTH + incl);
+      p += RECORD_HEADER_LENGTH + incl;
+      frame++;
+      let f: LinkFraming;
+      if (datalink === 2001) f = framingMonitor(flags & 0xffff, flags >>> 16, 0);
+      else if (datalink === 1001) f = framing1001(flags);
+      else f = framingH4(body, (flags & 1) === 1 ? 'controller-to-host' : ('host-to-controller' as HciDirection));
+      const data = body.subarray(Math.min(f.start, body.length));
+      const truncated = incl < orig;
+      const rec: HciRecord = {
+        frame,
+        fileOffset,
+        timeUs,
+        packetType: f.packetType,
+        direction: f.direction,
+        data: new Uint8Array(data), // copy: the chunk is reused once this record is consumed
+        originalLength: Math.max(0, orig - f.start),
+        truncated,
+        adapter: f.adapter ?? 0,
+      };
+      if (f.monitorOpcode !== undefined) rec.monitorOpcode = f.monitorOpcode;
+      if (cumDrops > drops) {
+        if (dropWarnings < 5) state.warn({ code: 'dropped-packets', message: `the capturing tool dropped ${cumDrops - drops} packet(s) before frame ${frame} (byte offset ${fileOffset})`, fileOffset, frame });
+        else if (dropWarnings === 5) state.warn({ code: 'dropped-packets', message: `more packet drops after frame ${frame}; not reported one by one`, fileOffset, frame });
+        dropWarnings++;
+        drops = cumDrops;
+      }
+      if (truncated && !filteredWarned && f.packetType === HciPacketType.AclData && incl <= FILTERED_ACL_MAX) {
+        filteredWarned = true;
+        state.warn({ code: 'filtered-log', message: FILTERED_LOG_MESSAGE, fileOffset, frame });
+      }
+      yield rec;
+    }
+    carry.pos = p;
+    state.progress(carry.offset);
+  }
+  if (carry.available > 0) {
+    const off = carry.offset;
+    state.warn({ code: 'truncated-file', message: `capture ends inside a record at byte offset ${off} (frame ${frame + 1}): ${carry.available} byte(s) of an incomplete record ignored`, fileOffset: off, frame: frame + 1 });
+  }
+  state.finish(carry.offset);
+}

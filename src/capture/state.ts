@@ -1,0 +1,40 @@
+import type { CaptureWarning, ReadOptions } from './types.js';
+
+/** What a reader learns while streaming: shared by the format readers and exposed on CaptureReader. */
+export class ReadState {
+  readonly warnings: CaptureWarning[] = [];
+  /** False once the file turned out damaged (truncated or corrupt); records before the damage are all delivered. */
+  complete = true;
+  bytesRead = 0;
+  private lastProgress = 0;
+
+  constructor(
+    readonly totalBytes: number,
+    private readonly opts: ReadOptions,
+  ) {}
+
+  warn(w: CaptureWarning): void {
+    if (w.code === 'truncated-file' || w.code === 'bad-record') this.complete = false;
+    this.warnings.push(w);
+    this.opts.onWarning?.(w);
+  }
+
+  progress(bytesRead: number): void {
+    this.bytesRead = bytesRead;
+    if (this.opts.onProgress && bytesRead - this.lastProgress >= 1 << 22) {
+      this.lastProgress = bytesRead;
+      this.opts.onProgress(bytesRead, this.totalBytes);
+    }
+  }
+
+  finish(bytesRead: number): void {
+    this.bytesRead = bytesRead;
+    this.opts.onProgress?.(bytesRead, this.totalBytes);
+  }
+}
+
+/** Android's filtered snoop mode cuts ACL packets to a few bytes (protocol.md, Android section). */
+export const FILTERED_ACL_MAX = 16;
+export const FILTERED_LOG_MESSAGE =
+  "this is an Android *filtered* snoop log: ACL packets are cut to 14 bytes, so ATT values are incomplete (flagged 'truncated'). " +
+  'For a full log: Developer options > Enable Bluetooth HCI snoop log > Enabled (not Filtered), toggle Bluetooth off and on, then pull btsnoop_hci.log (adb bugreport).';
