@@ -124,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err, y) => {
       if (err) throw err;
-      process.stderr.write(`${y.help ? '' : ''}vgatt: ${msg}\nRun 'vgatt --help' for usage.\n`);
+      process.stderr.write(`vgatt: ${msg}\nRun 'vgatt --help' for usage.\n`);
       process.exit(EXIT_ERROR);
     });
   await parser.parseAsync();

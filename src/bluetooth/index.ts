@@ -1,0 +1,253 @@
+/**
+ * Bluetooth layers: HCI records -> connections (HCI events) -> L2CAP frames (ACL reassembly) ->
+ * ATT PDUs with connection, peer address, direction and the UUID of their handle.
+ */
+import { HciPacketType, type HciRecord } from '../capture/types.js';
+import { AclReassembler, type AclDiagnostic } from './acl.js';
+import { attOpcodeName, decodeAttPdu, RESPONSE_OF } from './att.js';
+import { GattLearner } from './gatt.js';
+import { parseConnectionEvent } from './hci.js';
+import type { AttPdu, BluetoothEvent, GattDatabase, LinkDirection } from './types.js';
+import { uuidFromLe } from './uuid.js';
+import { toHex } from '../util/cursor.js';
+
+export * from './types.js';
+export { decodeAttPdu, attOpcodeName, ATT_OPCODE_NAMES, ATT_ERROR_NAMES, propertyNames } from './att.js';
+export { uuidFromLe, formatAddress, GATT_TYPE_NAMES } from './uuid.js';
+export { GattLearner } from './gatt.js';
+
+const ATT_CID = 0x0004;
+/** Opcodes a GATT client sends: used for the direction when the capture has none (H4 without phdr). */
+const CLIENT_OPCODES = new Set([0x02, 0x04, 0x06, 0x08, 0x0a, 0x0c, 0x0e, 0x10, 0x12, 0x16, 0x18, 0x1e, 0x20, 0x52, 0xd2]);
+
+interface PendingRequest {
+  opcode: number;
+  handle?: number;
+  attributeType?: string;
+  value?: Uint8Array;
+  frame: number;
+}
+
+interface ConnectionState {
+  /** adapter << 16 | handle */
+  key: number;
+  connection: number;
+  device?: string;
+  gatt: GattLearner;
+  /** Latest request per direction and opcode ("host-to-device/10"). */
+  requests: Map<string, PendingRequest>;
+  prepared: Map<LinkDirection, { handle: number; offset: number; value: Uint8Array }[]>;
+}
+
+export interface AttExtractorOptions {
+  onEvent?: (e: BluetoothEvent) => void;
+}
+
+export interface ConnectionInfo {
+  connection: number;
+  device?: string;
+  firstFrame: number;
+}
+
+export class AttExtractor {
+  private acl = new AclReassembler();
+  private live = new Map<number, ConnectionState>();
+  /** Every GATT learner, by connection handle + peer address, in order of appearance. */
+  private learners = new Map<string, GattLearner>();
+  /** Latest learner with discovery per peer address: a reconnection without discovery reuses it. */
+  private byDevice = new Map<string, GattLearner>();
+  private conns: ConnectionInfo[] = [];
+
+  constructor(private readonly opts: AttExtractorOptions = {}) {}
+
+  private emit(e: BluetoothEvent): void {
+    this.opts.onEvent?.(e);
+  }
+
+  private learner(connection: number, device: string | undefined): GattLearner {
+    const k = `${connection}/${device ?? '?'}`;
+    let l = this.learners.get(k);
+    if (!l) {
+      l = new GattLearner(connection, device);
+      this.learners.set(k, l);
+    }
+    return l;
+  }
+
+  private state(adapter: number, connection: number, frame: number): ConnectionState {
+    const key = adapter * 0x10000 + connection;
+    let s = this.live.get(key);
+    if (!s) {
+      s = { key, connection, gatt: this.learner(connection, undefined), requests: new Map(), prepared: new Map() };
+      this.live.set(key, s);
+      this.conns.push({ connection, firstFrame: frame });
+    }
+    return s;
+  }
+
+  /** Feeds one HCI record; returns the ATT PDUs it completed (usually zero or one). */
+  push(rec: HciRecord): AttPdu[] {
+    if (rec.packetType === HciPacketType.Event) {
+      this.event(rec);
+      return [];
+    }
+    if (rec.packetType !== HciPacketType.AclData) return [];
+    const diag = (d: AclDiagnostic) => this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection: d.connection, code: d.code, message: d.message });
+    const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, diag);
+    if (!l2 || l2.cid !== ATT_CID || l2.payload.length === 0) return [];
+    return [this.att(rec, l2.connection, l2.payload, l2.frames, l2.truncated)];
+  }
+
+  private event(rec: HciRecord): void {
+    const ev = parseConnectionEvent(rec.data);
+    if (!ev) return;
+    const key = rec.adapter * 0x10000 + ev.connection;
+    if (ev.kind === 'connect') {
+      const s: ConnectionState = { key, connection: ev.connection, device: ev.device, gatt: this.learner(ev.connection, ev.device), requests: new Map(), prepared: new Map() };
+      this.live.set(key, s);
+      this.conns.push({ connection: ev.connection, device: ev.device, firstFrame: rec.frame });
+      this.emit({ kind: 'connect', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, device: ev.device, addressType: ev.addressType, role: ev.role });
+    } else {
+      const s = this.live.get(key);
+      this.acl.drop(ev.connection, (d) => this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, code: d.code, message: d.message }));
+      this.live.delete(key);
+      this.emit({ kind: 'disconnect', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, device: s?.device, reason: ev.reason });
+    }
+  }
+
+  private att(rec: HciRecord, connection: number, raw: Uint8Array, frames: number[], truncated: boolean): AttPdu {
+    const s = this.state(rec.adapter, connection, rec.frame);
+    const d = decodeAttPdu(raw);
+    const op = d.opcode;
+    const direction: LinkDirection =
+      rec.direction === 'host-to-controller' ? 'host-to-device' : rec.direction === 'controller-to-host' ? 'device-to-host' : CLIENT_OPCODES.has(op) ? 'host-to-device' : 'device-to-host';
+    const other: LinkDirection = direction === 'host-to-device' ? 'device-to-host' : 'host-to-device';
+    const fields = d.fields;
+    let handle = d.handle;
+    // Requests are remembered per direction; a response (or error) in the other direction answers it.
+    const answered = RESPONSE_OF[op];
+    if (answered !== undefined || op === 0x01) {
+      // Like Wireshark, a response answers the latest request of its kind (not consumed: a
+      // duplicated response names the same request).
+      const req = s.requests.get(`${other}/${op === 0x01 ? (fields.requestOpcode as number) : answered}`);
+      if (req) {
+        fields.requestFrame = req.frame;
+        if (op === 0x0b || op === 0x0d || op === 0x13) {
+          // Wireshark shows the request's handle on these responses (btatt.handle).
+          handle = req.handle;
+          if (handle !== undefined) d.handles.push(handle);
+        }
+        this.learn(s, op, req, fields);
+        if (op === 0x09 && req.attributeType === '2803') {
+          // Wireshark shows a characteristic declaration's value handle as btatt.handle too.
+          d.handles.length = 0;
+          for (const e of fields.attributeData as { handle: number; value: Uint8Array }[]) {
+            d.handles.push(e.handle);
+            if (e.value.length >= 3) d.handles.push(e.value[1]! | (e.value[2]! << 8));
+          }
+        }
+      }
+    }
+    if (RESPONSE_OF[op] === undefined && op !== 0x01 && op !== 0x1b && op !== 0x23 && op !== 0x52 && op !== 0xd2) {
+      const req: PendingRequest = { opcode: op, handle: d.handle, frame: rec.frame };
+      if (typeof fields.attributeType === 'string') req.attributeType = fields.attributeType;
+      if (d.value) req.value = d.value;
+      s.requests.set(`${direction}/${op}`, req);
+    }
+    if (op === 0x16 && d.handle !== undefined && d.value) {
+      const q = s.prepared.get(direction) ?? [];
+      q.push({ handle: d.handle, offset: fields.offset as number, value: d.value });
+      s.prepared.set(direction, q);
+    } else if (op === 0x18) {
+      const q = s.prepared.get(direction) ?? [];
+      s.prepared.delete(direction);
+      if (fields.flags === 1) fields.longWrites = assembleLongWrites(q);
+      else fields.cancelledWrites = q.length;
+    }
+    if (d.problem) {
+      fields.malformed = d.problem;
+      this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection, code: 'malformed-att', message: `malformed ${attOpcodeName(op)}: ${d.problem}` });
+    }
+    fields.handles = d.handles;
+    const pdu: AttPdu = { frame: rec.frame, frames, timeUs: rec.timeUs, connection, direction, opcode: op, opcodeName: attOpcodeName(op), fields, truncated, raw };
+    if (s.device) pdu.device = s.device;
+    if (handle !== undefined) {
+      pdu.handle = handle;
+      const uuid = this.uuidOf(s, handle);
+      if (uuid) pdu.uuid = uuid;
+    }
+    if (d.value) pdu.value = d.value;
+    return pdu;
+  }
+
+  private uuidOf(s: ConnectionState, handle: number): string | undefined {
+    const u = s.gatt.uuidOf(handle);
+    if (u !== undefined || !s.device) return u;
+    return this.byDevice.get(s.device)?.uuidOf(handle);
+  }
+
+  /** Discovery responses fill the connection's GATT map. */
+  private learn(s: ConnectionState, op: number, req: PendingRequest, fields: Record<string, unknown>): void {
+    const g = s.gatt;
+    if (op === 0x11) {
+      const primary = req.attributeType !== '2801';
+      for (const e of fields.attributeData as { startHandle: number; endHandle: number; uuid: string }[]) g.service(e.startHandle, e.endHandle, e.uuid, primary);
+    } else if (op === 0x07 && req.value) {
+      const uuid = uuidFromLe(req.value);
+      for (const e of fields.handlesInformation as { handle: number; groupEndHandle: number }[]) g.service(e.handle, e.groupEndHandle, uuid, req.attributeType !== '2801');
+    } else if (op === 0x09 && req.attributeType) {
+      for (const e of fields.attributeData as { handle: number; value: Uint8Array }[]) g.readByType(req.attributeType, e.handle, e.value);
+    } else if (op === 0x05) {
+      for (const e of fields.information as { handle: number; uuid: string }[]) g.information(e.handle, e.uuid);
+    } else return;
+    if (s.device && !g.empty) this.byDevice.set(s.device, g);
+  }
+
+  /** End of capture: partial L2CAP frames are reported. */
+  finish(): void {
+    for (const s of this.live.values()) this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame: 0, timeUs: 0, connection: s.connection, code: d.code, message: d.message }));
+  }
+
+  /** GATT databases learned so far, one per connection handle + peer address that had discovery. */
+  gattDatabases(): GattDatabase[] {
+    return [...this.learners.values()].filter((l) => !l.empty).map((l) => l.database());
+  }
+
+  /** The learner that gives UUIDs for a connection (its own, or the device's from an earlier connection). */
+  gattFor(connection: number, device?: string): GattLearner | undefined {
+    const own = this.learners.get(`${connection}/${device ?? '?'}`);
+    if (own && !own.empty) return own;
+    return device ? this.byDevice.get(device) : own;
+  }
+
+  connections(): ConnectionInfo[] {
+    return this.conns;
+  }
+}
+
+function assembleLongWrites(q: { handle: number; offset: number; value: Uint8Array }[]): { handle: number; value: string }[] {
+  const byHandle = new Map<number, { offset: number; value: Uint8Array }[]>();
+  for (const p of q) {
+    const l = byHandle.get(p.handle) ?? [];
+    l.push(p);
+    byHandle.set(p.handle, l);
+  }
+  const out: { handle: number; value: string }[] = [];
+  for (const [handle, parts] of byHandle) {
+    parts.sort((a, b) => a.offset - b.offset);
+    const len = Math.max(...parts.map((p) => p.offset + p.value.length));
+    const buf = new Uint8Array(len);
+    for (const p of parts) buf.set(p.value, p.offset);
+    out.push({ handle, value: toHex(buf) });
+  }
+  return out;
+}
+
+/** Synchronous helper: all ATT PDUs of a list of records. */
+export function extractAtt(records: Iterable<HciRecord>, opts: AttExtractorOptions = {}): { pdus: AttPdu[]; extractor: AttExtractor } {
+  const ex = new AttExtractor(opts);
+  const pdus: AttPdu[] = [];
+  for (const r of records) pdus.push(...ex.push(r));
+  ex.finish();
+  return { pdus, extractor: ex };
+}
