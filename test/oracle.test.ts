@@ -21,10 +21,10 @@ test('the real shared captures are present', () => {
 for (const file of files) {
   test(`ATT extraction equals tshark: ${path.relative(path.dirname(REPO), file)}`, async () => {
     const scan = await scanAtt(file);
-    const ours: { frame: number; opcode: number; handles: number[]; value: string; raw: string; known: boolean }[] = [];
+    const ours: { timeUs: number; frame: number; opcode: number; handles: number[]; value: string; raw: string; known: boolean }[] = [];
     for await (const pdu of scan.pdus()) {
       const j = attToJson(pdu);
-      ours.push({ frame: j.frame, opcode: j.opcode, handles: j.handles ?? (j.handle !== undefined ? [j.handle] : []), value: j.value ?? '', raw: toHex(pdu.raw), known: false });
+      ours.push({ timeUs: pdu.timeUs, frame: j.frame, opcode: j.opcode, handles: j.handles ?? (j.handle !== undefined ? [j.handle] : []), value: j.value ?? '', raw: toHex(pdu.raw), known: false });
     }
     const theirs = tsharkAtt(file);
     assert.equal(ours.length, theirs.length, 'number of ATT PDUs');
@@ -36,6 +36,7 @@ for (const file of files) {
       const where = `frame ${b.frame}`;
       assert.equal(a.frame, b.frame, `${where}: frame`);
       assert.equal(a.opcode, b.opcode, `${where}: opcode`);
+      assert.equal(a.timeUs, b.timeUs, `${where}: time (us)`);
       assert.deepEqual(a.handles, b.handles, `${where}: handles`);
       assert.equal(a.raw, raw.get(b.frame), `${where}: ATT bytes`);
       if (b.value !== '' || a.value === '') assert.equal(a.value, b.value, `${where}: value`);

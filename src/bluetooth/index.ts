@@ -25,6 +25,7 @@ interface PendingRequest {
   handle?: number;
   attributeType?: string;
   value?: Uint8Array;
+  handles?: number[];
   frame: number;
 }
 
@@ -132,7 +133,8 @@ export class AttExtractor {
       const req = s.requests.get(`${other}/${op === 0x01 ? (fields.requestOpcode as number) : answered}`);
       if (req) {
         fields.requestFrame = req.frame;
-        if (op === 0x0b || op === 0x0d || op === 0x13) {
+        if (op === 0x0f && Array.isArray(req.handles)) d.handles.push(...req.handles);
+        if (op === 0x0b || op === 0x0d || op === 0x13 || op === 0x1e) {
           // Wireshark shows the request's handle on these responses (btatt.handle).
           handle = req.handle;
           if (handle !== undefined) d.handles.push(handle);
@@ -152,6 +154,7 @@ export class AttExtractor {
       const req: PendingRequest = { opcode: op, handle: d.handle, frame: rec.frame };
       if (typeof fields.attributeType === 'string') req.attributeType = fields.attributeType;
       if (d.value) req.value = d.value;
+      if (op === 0x0e || op === 0x20) req.handles = d.handles.slice();
       s.requests.set(`${direction}/${op}`, req);
     }
     if (op === 0x16 && d.handle !== undefined && d.value) {

@@ -156,6 +156,11 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
         const snap = interfaces[0]?.snaplen || Infinity;
         capLen = Math.min(origLen, snap, body.length - 4);
         timeUs = 0;
+      } else if (type === 0x00000bad || type === 0x40000bad) {
+        // Custom blocks: Wireshark shows them as frames of their own, so they take a frame number.
+        frame++;
+        yield { frame, fileOffset: blockOffset, timeUs: 0, packetType: undefined, direction: 'unknown', data: new Uint8Array(body), originalLength: body.length, truncated: false, adapter: 0 };
+        continue;
       } else {
         continue; // name resolution, statistics, custom, decryption secrets...: not packets
       }

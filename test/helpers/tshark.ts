@@ -15,21 +15,24 @@ export interface TsharkAtt {
   opcode: number;
   handles: number[];
   value: string;
+  /** frame.time_epoch in whole microseconds (truncated, like our reader for nanosecond files). */
+  timeUs: number;
 }
 
 /** tshark's view of every ATT PDU: frame, opcode, all btatt.handle occurrences, btatt.value. */
 export function tsharkAtt(file: string, extra: string[] = []): TsharkAtt[] {
-  const out = tshark(['-r', file, ...extra, '-Y', 'btatt', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']);
+  const out = tshark(['-r', file, ...extra, '-Y', 'btatt', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value', '-e', 'frame.time_epoch']);
   const rows: TsharkAtt[] = [];
   for (const line of out.split('\n')) {
     if (!line) continue;
-    const [frame, opcode, handles, value] = line.split('\t');
+    const [frame, opcode, handles, value, epoch] = line.split('\t');
     if (!opcode) continue;
     rows.push({
       frame: Number(frame),
       opcode: parseInt(opcode.split(',')[0]!, 16),
       handles: handles ? handles.split(',').map((h) => parseInt(h, 16)) : [],
       value: (value ?? '').replace(/,/g, ''),
+      timeUs: epochToUs(epoch ?? '0'),
     });
   }
   return rows;
@@ -59,4 +62,10 @@ export function capturesIn(dir: string): string[] {
     else if (/\.(btsnoop|pcap|pcapng|log)$/.test(e.name)) out.push(p);
   }
   return out.sort();
+}
+
+/** "1606158848.286209000" -> 1606158848286209, exactly (no floating point). */
+export function epochToUs(epoch: string): number {
+  const [sec, frac = ''] = epoch.split('.');
+  return Number(sec) * 1_000_000 + Number((frac + '000000').slice(0, 6));
 }
