@@ -74,7 +74,7 @@ export function atomicSession(t0 = 1_700_000_000_000_000): HciPacket[] {
   recv(CONN_A, att.executeWriteRsp());
   // A 74-byte notification cut into 3 ACL fragments on A, interleaved with a notification on B
   // and events between the fragments.
-  const long = att.notify(0x27, hex('08031910514822' + '01'.repeat(34) + '0803 19ed8d 42 2f05'.replace(/ /g, '') + '0803 19ed8c 44 46fcffff'.replace(/ /g, '') + 'aabbccddeeff00112233445566778899aabbccdd'));
+  const long = att.notify(0x27, hex('08031910514822' + '01'.repeat(34) + '0803 19ed8d 42 2f05'.replace(/ /g, '') + '0803 19ed8c 44 46fcffff'.replace(/ /g, '') + 'aabbccddeeff001122334455667788'));
   const fragsA = aclFragments(CONN_A, long, 27);
   const fragsB = aclFragments(CONN_B, att.notify(0x32, hex('0800190120441207000008001902014203')), 20);
   pk.push({ type: 2, dir: 'received', data: fragsA[0]!, timeUs: (t += 1000) });
