@@ -55,9 +55,10 @@ async function runAtt(file: string, format: Format): Promise<number> {
   if (format === 'text') await out.line(ATT_TEXT_HEADER);
   const fmt = format === 'ndjson' ? attToNdjson : format === 'csv' ? attToCsv : attToText;
   let count = 0;
-  for await (const pdu of scan.pdus()) {
-    await out.line(fmt(pdu));
-    count++;
+  for await (const batch of scan.batches()) {
+    for (const pdu of batch) out.add(fmt(pdu));
+    count += batch.length;
+    await out.maybeFlush();
     if (out.closed) break;
   }
   await out.flush();
@@ -77,7 +78,7 @@ async function runGatt(file: string, format: 'text' | 'json'): Promise<number> {
     onProgress: (done, total) => progress.update(done, total),
     onEvent: bluetoothEvent,
   });
-  for await (const _ of scan.pdus()) {
+  for await (const _ of scan.batches()) {
     // the GATT map is learned as PDUs stream by
   }
   progress.done();

@@ -101,6 +101,12 @@ export interface DecodedAtt {
 
 /** Decodes one ATT PDU's own fields. Never throws: a short PDU gives `problem`. */
 export function decodeAttPdu(pdu: Uint8Array): DecodedAtt {
+  const op0 = pdu[0];
+  if ((op0 === 0x1b || op0 === 0x52 || op0 === 0x12 || op0 === 0x1d) && pdu.length >= 3) {
+    // Fast path for the bulk of a capture: notifications and writes.
+    const handle = pdu[1]! | (pdu[2]! << 8);
+    return { opcode: op0, handle, value: pdu.subarray(3), handles: [handle], fields: {} };
+  }
   const c = new ByteCursor(pdu);
   const out: DecodedAtt = { opcode: pdu[0] ?? 0, handles: [], fields: {} };
   const f = out.fields;

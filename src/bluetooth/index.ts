@@ -59,6 +59,13 @@ export class AttExtractor {
   private byDevice = new Map<string, GattLearner>();
   private conns: ConnectionInfo[] = [];
 
+  /** The record being pushed, for diagnostics (one bound callback instead of a closure per record). */
+  private current: HciRecord | undefined;
+  private readonly aclDiag = (d: AclDiagnostic) => {
+    const rec = this.current!;
+    this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection: d.connection, code: d.code, message: d.message });
+  };
+
   constructor(private readonly opts: AttExtractorOptions = {}) {}
 
   private emit(e: BluetoothEvent): void {
@@ -93,8 +100,8 @@ export class AttExtractor {
       return [];
     }
     if (rec.packetType !== HciPacketType.AclData) return [];
-    const diag = (d: AclDiagnostic) => this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection: d.connection, code: d.code, message: d.message });
-    const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, diag);
+    this.current = rec;
+    const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, this.aclDiag);
     if (!l2 || l2.cid !== ATT_CID || l2.payload.length === 0) return [];
     return [this.att(rec, l2.connection, l2.payload, l2.frames, l2.truncated)];
   }

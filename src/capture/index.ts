@@ -21,8 +21,10 @@ export interface CaptureReader {
   path: string;
   size: number;
   info: CaptureInfo;
-  /** The records in file order; iterate once. */
+  /** The records in file order; iterate once (records() or batches(), not both). */
   records(): AsyncGenerator<HciRecord>;
+  /** The same records in batches (one per chunk read): far fewer awaits on large files. */
+  batches(): AsyncGenerator<HciRecord[]>;
   /** Warnings so far (all of them once records() is exhausted). */
   readonly warnings: CaptureWarning[];
   /** False when the file turned out truncated or corrupt (known once records() is exhausted). */
@@ -39,7 +41,7 @@ function makeReader(name: string, size: number, head: Buffer, chunks: ChunkSourc
   if (!format) throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
   const state = new ReadState(size, opts);
   let info: CaptureInfo;
-  let records: () => AsyncGenerator<HciRecord>;
+  let records: () => AsyncGenerator<HciRecord[]>;
   if (format === 'btsnoop') {
     const h = parseBtsnoopHeader(head);
     if (!h) throw new CaptureError(`${name}: btsnoop header is cut short (${head.length} of 16 bytes, byte offset ${head.length})`, head.length);
@@ -71,10 +73,13 @@ function makeReader(name: string, size: number, head: Buffer, chunks: ChunkSourc
     path: name,
     size,
     info,
-    records() {
-      if (used) throw new Error('CaptureReader.records() can be iterated only once');
+    batches() {
+      if (used) throw new Error('a CaptureReader can be iterated only once');
       used = true;
       return records();
+    },
+    async *records() {
+      for await (const batch of this.batches()) yield* batch;
     },
     get warnings() {
       return state.warnings;

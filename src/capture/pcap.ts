@@ -61,7 +61,7 @@ export function checkPcapLinkType(linkType: number, format: string): void {
   if (!(linkType in LINK_TYPE_NAMES)) throw new CaptureError(`unsupported ${format} link type ${linkType}: not Bluetooth HCI (${SUPPORTED})`);
 }
 
-export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHeader, state: ReadState, totalBytes: number): AsyncGenerator<HciRecord> {
+export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHeader, state: ReadState, totalBytes: number): AsyncGenerator<HciRecord[]> {
   let first = true;
   async function* source(): AsyncGenerator<Buffer> {
     for await (const c of chunks) {
@@ -113,7 +113,7 @@ export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHe
       timeUs: p.header.timestampSeconds * 1_000_000 + sub,
       packetType: f.packetType,
       direction: f.direction,
-      data: new Uint8Array(p.data.subarray(Math.min(f.start, p.data.length))),
+      data: p.data.subarray(Math.min(f.start, p.data.length)),
       originalLength: Math.max(0, p.header.originalLength - f.start),
       truncated,
       adapter: f.adapter ?? 0,
@@ -136,20 +136,17 @@ export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHe
     ended = true;
     notify();
   });
-  let i = 0;
   for (;;) {
-    if (i < queue.length) {
-      yield queue[i++]!;
+    if (queue.length > 0) {
+      yield queue.splice(0, queue.length);
       continue;
     }
-    queue.length = 0;
-    i = 0;
     if (ended) break;
     state.progress(consumed);
     if (stream.isPaused()) stream.resume();
     await new Promise<void>((r) => (wake = r));
   }
-  for (; i < queue.length; i++) yield queue[i]!;
+  if (queue.length > 0) yield queue.splice(0, queue.length);
   if (failure) throw new CaptureError(`pcap: ${failure.message}`);
   if (state.complete && consumed < totalBytes) {
     state.warn({ code: 'truncated-file', message: `capture ends inside a record at byte offset ${consumed} (frame ${frame + 1}): ${totalBytes - consumed} byte(s) of an incomplete record ignored`, fileOffset: consumed, frame: frame + 1 });

@@ -73,7 +73,7 @@ function linkFraming(linkType: number, data: Buffer): LinkFraming {
   return framingH4(data, undefined);
 }
 
-export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadState): AsyncGenerator<HciRecord> {
+export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadState): AsyncGenerator<HciRecord[]> {
   const carry = new Carry(0);
   let le = true;
   let interfaces: Interface[] = [];
@@ -85,6 +85,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
     carry.push(chunk);
     const buf = carry.buf;
     let p = carry.pos;
+    const batch: HciRecord[] = [];
     while (buf.length - p >= 12) {
       const blockOffset = carry.base + p;
       let type = le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
@@ -97,6 +98,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
           carry.pos = p;
           state.warn({ code: 'bad-record', message: `corrupt section header at byte offset ${blockOffset}: bad byte-order magic; stopped reading there`, fileOffset: blockOffset });
           state.finish(blockOffset);
+          if (batch.length) yield batch;
           return;
         }
         type = SHB_TYPE;
@@ -106,6 +108,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
         carry.pos = p;
         state.warn({ code: 'bad-record', message: `corrupt block at byte offset ${blockOffset} (after frame ${frame}): block length ${len} is invalid; stopped reading there`, fileOffset: blockOffset, frame: frame + 1 });
         state.finish(blockOffset);
+        if (batch.length) yield batch;
         return;
       }
       if (buf.length - p < len) break;
@@ -159,7 +162,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
       } else if (type === 0x00000bad || type === 0x40000bad) {
         // Custom blocks: Wireshark shows them as frames of their own, so they take a frame number.
         frame++;
-        yield { frame, fileOffset: blockOffset, timeUs: 0, packetType: undefined, direction: 'unknown', data: new Uint8Array(body), originalLength: body.length, truncated: false, adapter: 0 };
+        batch.push({ frame, fileOffset: blockOffset, timeUs: 0, packetType: undefined, direction: 'unknown', data: body, originalLength: body.length, truncated: false, adapter: 0 });
         continue;
       } else {
         continue; // name resolution, statistics, custom, decryption secrets...: not packets
@@ -173,7 +176,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
       const data = body.subarray(dataStart, dataStart + capLen);
       if (!iface || !(iface.linkType in LINK_TYPE_NAMES)) {
         if (!iface) state.warn({ code: 'bad-record', message: `frame ${frame} at byte offset ${blockOffset} names interface ${ifaceId}, which is not described`, fileOffset: blockOffset, frame });
-        yield { frame, fileOffset: blockOffset, timeUs, packetType: undefined, direction: 'unknown', data: new Uint8Array(data), originalLength: origLen, truncated: capLen < origLen, adapter: ifaceId };
+        batch.push({ frame, fileOffset: blockOffset, timeUs, packetType: undefined, direction: 'unknown', data, originalLength: origLen, truncated: capLen < origLen, adapter: ifaceId });
         continue;
       }
       const f = linkFraming(iface.linkType, data);
@@ -184,7 +187,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
         timeUs,
         packetType: f.packetType,
         direction: f.direction,
-        data: new Uint8Array(data.subarray(Math.min(f.start, data.length))),
+        data: data.subarray(Math.min(f.start, data.length)),
         originalLength: Math.max(0, origLen - f.start),
         truncated,
         adapter: f.adapter ?? ifaceId,
@@ -194,9 +197,10 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
         filteredWarned = true;
         state.warn({ code: 'filtered-log', message: FILTERED_LOG_MESSAGE, fileOffset: blockOffset, frame });
       }
-      yield rec;
+      batch.push(rec);
     }
     carry.pos = p;
+    if (batch.length) yield batch;
     state.progress(carry.offset);
   }
   if (carry.available > 0) {

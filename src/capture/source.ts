@@ -4,7 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 
-export const CHUNK_SIZE = 1 << 20;
+export const CHUNK_SIZE = 1 << 16;
 
 export async function* fileChunks(path: string, start = 0, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');

@@ -47,8 +47,22 @@ export function attToJson(p: AttPdu): AttJson {
   return out;
 }
 
+/** Same as JSON.stringify(attToJson(p)), built by hand for the common PDUs (this is the hot path of `vgatt att`). */
 export function attToNdjson(p: AttPdu): string {
-  return JSON.stringify(attToJson(p));
+  const f = p.fields as { handles?: number[] };
+  const keys = Object.keys(p.fields);
+  // Only the handles field: every other field is simple; strings here are hex, addresses, UUIDs, fixed names.
+  if (keys.length !== 1 || keys[0] !== 'handles') return JSON.stringify(attToJson(p));
+  let s = `{"frame":${p.frame},"time":"${isoTimeUs(p.timeUs)}","connection":${p.connection}`;
+  if (p.device !== undefined) s += `,"device":"${p.device}"`;
+  s += `,"direction":"${p.direction}","opcode":${p.opcode},"opcodeName":"${p.opcodeName}"`;
+  if (p.handle !== undefined) s += `,"handle":${p.handle}`;
+  if (p.uuid !== undefined) s += `,"uuid":${JSON.stringify(p.uuid)}`;
+  if (p.value !== undefined) s += `,"value":"${toHex(p.value)}"`;
+  s += `,"frames":[${p.frames.join(',')}]`;
+  if (f.handles && f.handles.length > 0) s += `,"handles":[${f.handles.join(',')}]`;
+  if (p.truncated) s += ',"truncated":true';
+  return s + '}';
 }
 
 export const ATT_CSV_HEADER = csvRow(['frame', 'time', 'connection', 'device', 'direction', 'opcode', 'opcodeName', 'handle', 'uuid', 'value', 'truncated']);

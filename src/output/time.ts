@@ -1,7 +1,14 @@
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
 /** ISO 8601 UTC with microseconds, e.g. 2020-11-23T19:14:08.286209Z (the NDJSON `time` format). */
 export function isoTimeUs(timeUs: number): string {
-  const ms = Math.floor(timeUs / 1000);
-  const us = timeUs - ms * 1000;
-  const iso = new Date(ms).toISOString(); // ...T19:14:08.286Z
-  return `${iso.slice(0, -1)}${String(us).padStart(3, '0')}Z`;
+  const sec = Math.floor(timeUs / 1_000_000);
+  // Date formatting is slow; captures have many packets per second, so cache the second's prefix.
+  if (sec !== cachedSecond) {
+    cachedSecond = sec;
+    cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
+  }
+  const frac = timeUs - sec * 1_000_000;
+  return `${cachedPrefix}.${frac < 100000 ? String(frac).padStart(6, '0') : frac}Z`;
 }

@@ -16,6 +16,17 @@ export class LineWriter {
     });
   }
 
+  /** Queue one line synchronously; call `maybeFlush()` now and then (e.g. once per batch). */
+  add(s: string): void {
+    this.parts.push(s);
+    this.size += s.length + 1;
+  }
+
+  async maybeFlush(): Promise<void> {
+    if (this.size >= this.chunk) await this.flush();
+    else if (this.closed) this.parts = [];
+  }
+
   /** Queue one line (without newline); resolves immediately unless a flush must wait. */
   async line(s: string): Promise<void> {
     if (this.closed) return;

@@ -99,6 +99,7 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 
 /** Lowercase hex, no separators (the NDJSON `value`/`raw` format). */
 export function toHex(bytes: Uint8Array): string {
+  if (bytes.length > 12) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
   return s;
