@@ -6,7 +6,9 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { scanAtt } from './pipeline.js';
+import { scanAtt, scanVictron } from './pipeline.js';
+import { loadProfiles, resolveProfile } from './profiles/index.js';
+import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
 import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
 import { gattToText } from './output/gatt.js';
 import { LineWriter } from './output/writer.js';
@@ -87,6 +89,52 @@ async function runGatt(file: string, format: 'text' | 'json'): Promise<number> {
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
+async function runDecode(file: string, format: Format, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
+  const profiles = loadProfiles({ dirs: profileDirs });
+  const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
+  const progress = new Progress(`decoding ${file}`);
+  let diagnostics = 0;
+  const scan = await scanVictron(file, {
+    profiles,
+    profile,
+    onWarning: (w) => {
+      progress.done();
+      captureWarning(w);
+    },
+    onProgress: (done, total) => progress.update(done, total),
+    onEvent: (e) => {
+      if (e.kind === 'diagnostic') diagnostics++;
+      bluetoothEvent(e);
+    },
+  });
+  const out = new LineWriter(process.stdout);
+  if (format === 'csv') out.add(VICTRON_CSV_HEADER);
+  if (format === 'text') out.add(VICTRON_TEXT_HEADER);
+  const fmt = format === 'ndjson' ? victronToNdjson : format === 'csv' ? victronToCsv : victronToText;
+  const counts = { message: 0, control: 0, unknown: 0, padding: 0 };
+  for await (const batch of scan.batches()) {
+    for (const r of batch) {
+      out.add(fmt(r));
+      counts[r.kind]++;
+    }
+    await out.maybeFlush();
+    if (out.closed) break;
+  }
+  const unanswered = scan.decoder.unanswered();
+  if (format === 'text' && unanswered.length > 0) {
+    out.add('');
+    out.add(`Requests never answered (${unanswered.length}):`);
+    for (const u of unanswered) out.add(`${String(u.frame).padStart(7)}  ${u.typeName} inst ${u.instance}${u.register !== undefined ? ` 0x${u.register.toString(16).padStart(4, '0')}` : ''}  (connection 0x${u.connection.toString(16).padStart(4, '0')})`);
+  }
+  await out.flush();
+  progress.done();
+  if (diagnostics > 0 && !verbose) warn(`${diagnostics} Bluetooth-layer diagnostic(s) (lost or orphan ACL fragments, malformed PDUs); run with --verbose to list them`);
+  if (format === 'text' && !out.closed) {
+    process.stderr.write(`${counts.message} message record(s), ${counts.control} control, ${counts.unknown} unknown, ${counts.padding} padding; ${unanswered.length} request(s) never answered\n`);
+  }
+  return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const parser = yargs(argv)
@@ -118,7 +166,20 @@ export async function main(argv: string[]): Promise<number> {
         status = await runGatt(a.capture, a.format as 'text' | 'json');
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt')
+    .command(
+      'decode <capture>',
+      'Decode the Victron messages: transfers reassembled, every byte explained or shown as unknown',
+      (y) =>
+        y
+          .positional('capture', { type: 'string', demandOption: true, describe: 'btsnoop, pcap or pcapng file' })
+          .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id (smartshunt, orion, smartsolar, common) or a profile .json file; default: chosen per connection' })
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files (repeatable)' }),
+      async (a) => {
+        status = await runDecode(a.capture, a.format as Format, a.profile, a.profiles as string[]);
+      },
+    )
+    .demandCommand(1, 'Name a command: att, gatt, decode')
     .strict()
     .help()
     .version()

@@ -5,6 +5,8 @@
 import { openCapture, type CaptureReader } from './capture/index.js';
 import type { ReadOptions } from './capture/types.js';
 import { AttExtractor } from './bluetooth/index.js';
+import { VictronDecoder, type VictronRecord } from './victron/index.js';
+import type { ResolvedProfile } from './profiles/index.js';
 import type { AttPdu, BluetoothEvent } from './bluetooth/types.js';
 
 export interface AttScanOptions extends ReadOptions {
@@ -46,4 +48,48 @@ export async function scanAtt(path: string, opts: AttScanOptions = {}): Promise<
     extractor.finish();
   }
   return { reader, extractor, pdus, batches };
+}
+
+export interface DecodeScanOptions extends AttScanOptions {
+  profiles: ResolvedProfile[];
+  profile?: ResolvedProfile;
+}
+
+export interface DecodeScan {
+  reader: CaptureReader;
+  extractor: AttExtractor;
+  decoder: VictronDecoder;
+  /** Victron records in batches, in capture order; iterate once. */
+  batches(): AsyncGenerator<VictronRecord[]>;
+}
+
+/** capture -> ATT -> Victron records. Connection events reach the decoder in order with the PDUs. */
+export async function scanVictron(path: string, opts: DecodeScanOptions): Promise<DecodeScan> {
+  const reader = await openCapture(path, opts);
+  const events: BluetoothEvent[] = [];
+  const extractor = new AttExtractor({
+    onEvent: (e) => {
+      events.push(e);
+      opts.onEvent?.(e);
+    },
+  });
+  const decoder = new VictronDecoder({ profiles: opts.profiles, profile: opts.profile });
+  async function* batches(): AsyncGenerator<VictronRecord[]> {
+    for await (const batch of reader.batches()) {
+      const out: VictronRecord[] = [];
+      for (const rec of batch) {
+        const pdus = extractor.push(rec);
+        if (events.length) {
+          for (const e of events) for (const r of decoder.pushEvent(e)) out.push(r);
+          events.length = 0;
+        }
+        for (const p of pdus) for (const r of decoder.pushAtt(p)) out.push(r);
+      }
+      if (out.length) yield out;
+    }
+    extractor.finish();
+    const tail = decoder.finish();
+    if (tail.length) yield tail;
+  }
+  return { reader, extractor, decoder, batches };
 }

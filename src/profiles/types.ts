@@ -11,10 +11,12 @@ export type ScalarType = 'un8' | 'sn8' | 'un16' | 'sn16' | 'un24' | 'sn24' | 'un
 export interface RegisterField {
   /** Field name, e.g. "Battery voltage" or, in a record, "Yield". */
   name: string;
-  /** Value encoding: a scalar, a string (ASCII/UTF-8, NUL padded), or raw bytes. */
-  type: ScalarType | 'string' | 'bytes';
+  /** Value encoding: a scalar, a bit field of `width` bits (packed LSB first), a string (NUL padded), or raw bytes. */
+  type: ScalarType | 'bits' | 'string' | 'bytes';
   /** Byte size for 'string'/'bytes' fields; omitted = rest of the value. */
   size?: number;
+  /** Bit count for 'bits' fields. */
+  width?: number;
   /** Multiply the raw integer by this to get the value in `unit` (e.g. 0.01 for 0.01 V). */
   scale?: number;
   unit?: string;

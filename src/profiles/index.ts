@@ -1,0 +1,4 @@
+/** Device profiles: loading, validation, choice, and register value decoding. */
+export * from './types.js';
+export { loadProfiles, loadProfileFile, resolveProfile, chooseProfile, ProfileError, SHIPPED_DIR } from './load.js';
+export { decodeRegisterValue, registerSize, scaleDecimals } from './decode.js';

@@ -1,0 +1,157 @@
+/**
+ * Loading device profiles: JSON files validated with ajv against schema.json (draft 2020-12),
+ * `extends` resolved, registers indexed by number. Shipped profiles live next to this module;
+ * users add their own with a directory (`--profiles DIR`) or a file (`--profile path.json`).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import type { CharacteristicRole, Profile, RegisterDef, ResolvedProfile } from './types.js';
+
+export const SHIPPED_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+export class ProfileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProfileError';
+  }
+}
+
+type AjvCtor = new (opts: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } };
+// ajv is CommonJS: its default export arrives as `.default` under NodeNext interop.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvCtor }).default ?? Ajv2020Module) as unknown as AjvCtor;
+let validator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
+
+function validate(file: string, data: unknown): Profile {
+  validator ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(JSON.parse(readFileSync(path.join(SHIPPED_DIR, 'schema.json'), 'utf8')));
+  if (!validator(data)) {
+    const lines = (validator.errors ?? []).slice(0, 20).map((e) => {
+      const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.keyword === 'enum' ? ` ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}` : '';
+      return `${file}: ${e.instancePath || '/'}: ${e.message}${extra}`;
+    });
+    throw new ProfileError(lines.join('\n'));
+  }
+  const p = data as Profile & { registers?: (Omit<RegisterDef, 'id'> & { id: number | string })[] };
+  for (const [i, re] of (p.match?.names ?? []).entries()) {
+    try {
+      new RegExp(re);
+    } catch (e) {
+      throw new ProfileError(`${file}: /match/names/${i}: not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  const seen = new Set<number>();
+  for (const [i, r] of (p.registers ?? []).entries()) {
+    r.id = typeof r.id === 'string' ? parseInt(r.id, 16) : r.id;
+    if (seen.has(r.id)) throw new ProfileError(`${file}: /registers/${i}/id: register ${'0x' + r.id.toString(16).padStart(4, '0')} is defined twice`);
+    seen.add(r.id);
+  }
+  return p as Profile;
+}
+
+export function loadProfileFile(file: string): { profile: Profile; file: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ProfileError(`${file}: cannot read profile: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ProfileError(`${file}: /: not valid JSON: ${(e as Error).message}`);
+  }
+  return { profile: validate(file, data), file };
+}
+
+function jsonFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new ProfileError(`${dir}: not a directory of profiles`);
+    entries = readdirSync(dir);
+  } catch (e) {
+    if (e instanceof ProfileError) throw e;
+    throw new ProfileError(`${dir}: cannot read profile directory: ${(e as Error).message}`);
+  }
+  return entries.filter((f) => f.endsWith('.json') && f !== 'schema.json').sort().map((f) => path.join(dir, f));
+}
+
+function resolveAll(raw: { profile: Profile; file: string }[]): ResolvedProfile[] {
+  const byId = new Map<string, { profile: Profile; file: string }>();
+  for (const r of raw) byId.set(r.profile.id, r); // later ones (user files) override shipped ones
+  const cache = new Map<string, ResolvedProfile>();
+  const resolve = (id: string, stack: string[]): ResolvedProfile => {
+    const done = cache.get(id);
+    if (done) return done;
+    const entry = byId.get(id);
+    if (!entry) throw new ProfileError(`${stack.length ? byId.get(stack.at(-1)!)!.file : id}: /extends: unknown profile '${id}'`);
+    if (stack.includes(id)) throw new ProfileError(`${entry.file}: /extends: profiles extend each other in a cycle: ${[...stack, id].join(' -> ')}`);
+    const parents = (entry.profile.extends ?? []).map((p) => resolve(p, [...stack, id]));
+    const regs = new Map<number, RegisterDef>();
+    for (const parent of parents) for (const r of parent.registers()) regs.set(r.id, r);
+    for (const r of entry.profile.registers ?? []) regs.set(r.id, r);
+    const characteristics: Record<CharacteristicRole, string[]> = { control: [], lastData: [], data: [] };
+    for (const role of ['control', 'lastData', 'data'] as const) {
+      characteristics[role] = entry.profile.characteristics?.[role] ?? parents.find((p) => p.characteristics[role].length)?.characteristics[role] ?? [];
+    }
+    const sorted = [...regs.values()].sort((a, b) => a.id - b.id);
+    const rp: ResolvedProfile = {
+      id,
+      displayName: entry.profile.displayName,
+      profile: entry.profile,
+      file: entry.file,
+      characteristics,
+      defaultHandles: entry.profile.match?.handles ?? parents.flatMap((p) => p.defaultHandles),
+      register: (rid) => regs.get(rid),
+      registers: () => sorted,
+    };
+    cache.set(id, rp);
+    return rp;
+  };
+  return [...byId.keys()].map((id) => resolve(id, []));
+}
+
+let shippedCache: { profile: Profile; file: string }[] | undefined;
+
+/** Shipped profiles plus those in `dirs` and `files` (same id = override). */
+export function loadProfiles(opts: { dirs?: string[]; files?: string[] } = {}): ResolvedProfile[] {
+  shippedCache ??= jsonFiles(SHIPPED_DIR).map(loadProfileFile);
+  const user = [...(opts.dirs ?? []).flatMap(jsonFiles), ...(opts.files ?? [])].map(loadProfileFile);
+  return resolveAll([...shippedCache, ...user]);
+}
+
+/** `--profile NAME|path.json`: a loaded profile by id, or a file (loaded and resolved with the others). */
+export function resolveProfile(nameOrPath: string, profiles: ResolvedProfile[]): ResolvedProfile {
+  const byId = profiles.find((p) => p.id === nameOrPath);
+  if (byId) return byId;
+  if (nameOrPath.endsWith('.json')) {
+    const { profile } = loadProfileFile(nameOrPath);
+    const all = resolveAll([...profiles.map((p) => ({ profile: p.profile, file: p.file })), { profile, file: nameOrPath }]);
+    return all.find((p) => p.id === profile.id)!;
+  }
+  throw new ProfileError(`unknown profile '${nameOrPath}' (known: ${profiles.map((p) => p.id).join(', ')}; or give a path to a .json profile)`);
+}
+
+/** Picks the profile of a device: by product id, then by name, then by handle layout. */
+export function chooseProfile(
+  profiles: ResolvedProfile[],
+  hints: { name?: string; productId?: number; handles?: { control?: number; lastData?: number; data?: number } },
+): ResolvedProfile | undefined {
+  const devices = profiles.filter((p) => p.profile.match);
+  if (hints.productId !== undefined) {
+    const p = devices.find((d) => d.profile.match!.productIds?.includes(hints.productId!));
+    if (p) return p;
+  }
+  if (hints.name) {
+    const p = devices.find((d) => d.profile.match!.names?.some((re) => new RegExp(re, 'i').test(hints.name!)));
+    if (p) return p;
+  }
+  if (hints.handles) {
+    const h = hints.handles;
+    const fits = devices.filter((d) => d.defaultHandles.some((x) => (h.control === undefined || x.control === h.control) && (h.lastData === undefined || x.lastData === h.lastData) && (h.data === undefined || x.data === h.data)));
+    if (fits.length >= 1) return fits[0];
+  }
+  return undefined;
+}
