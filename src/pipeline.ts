@@ -73,7 +73,7 @@ export async function scanVictron(path: string, opts: DecodeScanOptions): Promis
       opts.onEvent?.(e);
     },
   });
-  const decoder = new VictronDecoder({ profiles: opts.profiles, profile: opts.profile });
+  const decoder = new VictronDecoder({ profiles: opts.profiles, profile: opts.profile, uuidOf: (c, d, h) => extractor.gattFor(c, d)?.uuidOf(h) });
   async function* batches(): AsyncGenerator<VictronRecord[]> {
     for await (const batch of reader.batches()) {
       const out: VictronRecord[] = [];

@@ -80,13 +80,16 @@ interface ConnState {
   name?: string;
   productId?: number;
   pending: Map<string, PendingReq[]>;
-  /** The Control characteristic was read (the first read returns negotiation data). */
+  /** Read Response values by handle, kept until the GAP name is known (reads often precede discovery). */
+  reads?: Map<number, Uint8Array>;
 }
 
 export interface VictronDecoderOptions {
   profiles: ResolvedProfile[];
   /** Force this profile for every connection (`--profile`). */
   profile?: ResolvedProfile;
+  /** UUID of a handle on a connection as discovery later revealed it (the ATT layer's GATT map). */
+  uuidOf?: (connection: number, device: string | undefined, handle: number) => string | undefined;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -146,6 +149,12 @@ export class VictronDecoder {
     for (const [h, r] of [[l.control, 'control'], [l.lastData, 'lastData'], [l.data, 'data']] as const) if (!c.roles.has(h)) c.roles.set(h, r);
   }
 
+  private setName(c: ConnState, v: Uint8Array): void {
+    c.name = Buffer.from(v).toString('utf8').replace(/\0+$/, '');
+    c.reads = undefined;
+    this.chooseFor(c);
+  }
+
   private chooseFor(c: ConnState): void {
     if (this.opts.profile) return;
     const p = chooseProfile(this.opts.profiles, { name: c.name, productId: c.productId, handles: c.layout });
@@ -157,7 +166,17 @@ export class VictronDecoder {
     if (pdu.handle === undefined) return undefined;
     if (pdu.uuid !== undefined) {
       const r = this.uuidRoles.get(pdu.uuid);
-      if (r && !c.roles.has(pdu.handle)) c.roles.set(pdu.handle, r);
+      if (r && !c.roles.has(pdu.handle)) {
+        c.roles.set(pdu.handle, r);
+        if (!c.layout) {
+          const by = (role: CharacteristicRole) => [...c.roles].find(([, x]) => x === role)?.[0];
+          const [control, lastData, data] = [by('control'), by('lastData'), by('data')];
+          if (control !== undefined && lastData !== undefined && data !== undefined) {
+            c.layout = { control, lastData, data };
+            this.chooseFor(c);
+          }
+        }
+      }
       if (r) return r;
       return undefined; // discovery says this handle is something else
     }
@@ -191,10 +210,16 @@ export class VictronDecoder {
   /** Feeds one ATT PDU; returns the Victron records it completed. */
   pushAtt(pdu: AttPdu): VictronRecord[] {
     const c = this.conn(pdu);
-    // What the GATT layer tells about the device: its GAP name.
-    if (pdu.opcode === 0x0b && pdu.uuid === '2a00' && pdu.value && !c.name) {
-      c.name = Buffer.from(pdu.value).toString('utf8');
-      this.chooseFor(c);
+    // What the GATT layer tells about the device: its GAP name (Device Name, 2a00), even when it
+    // was read before the discovery that says which handle holds it.
+    if (!c.name) {
+      if (pdu.opcode === 0x0b && pdu.uuid === '2a00' && pdu.value) this.setName(c, pdu.value);
+      else if (pdu.opcode === 0x0b && pdu.handle !== undefined && pdu.value && pdu.uuid === undefined) {
+        c.reads ??= new Map();
+        if (c.reads.size < 32) c.reads.set(pdu.handle, pdu.value.slice(0, 64));
+      } else if (c.reads && (pdu.opcode === 0x09 || pdu.opcode === 0x05 || pdu.opcode === 0x11) && this.opts.uuidOf) {
+        for (const [h, val] of c.reads) if (this.opts.uuidOf(c.connection, c.device, h) === '2a00') this.setName(c, val);
+      }
     }
     const role = this.role(c, pdu);
     if (!role || pdu.handle === undefined) return [];
