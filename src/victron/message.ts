@@ -10,28 +10,30 @@ export interface OpcodeDef {
   name: string;
   /** Number of CBOR items after the opcode. */
   params: number;
+  /** CBOR major type each parameter must have (0 uint, 2 bytes, 3 text, 4 array; -1 any). */
+  majors: number[];
   /** Who sends it. */
   from: 'app' | 'device';
 }
 
 /** The app's own opcode tables (protocol.md). */
 export const OPCODES: Record<number, OpcodeDef> = {
-  0x01: { name: 'get devices', params: 0, from: 'app' },
-  0x02: { name: 'device list', params: 1, from: 'device' },
-  0x03: { name: 'subscribe', params: 1, from: 'app' },
-  0x04: { name: 'unsubscribe', params: 1, from: 'app' },
-  0x05: { name: 'get values', params: 2, from: 'app' },
-  0x06: { name: 'set values', params: 2, from: 'app' },
-  0x07: { name: 'response', params: 3, from: 'device' },
-  0x08: { name: 'value', params: 3, from: 'device' },
-  0x09: { name: 'value response', params: 3, from: 'device' },
-  0x0a: { name: 'get path list', params: 1, from: 'app' },
-  0x0b: { name: 'get path values', params: 2, from: 'app' },
-  0x0c: { name: 'set path values', params: 2, from: 'app' },
-  0x0d: { name: 'path list', params: 2, from: 'device' },
-  0x0e: { name: 'new path', params: 3, from: 'device' },
-  0x0f: { name: 'path value', params: 3, from: 'device' },
-  0x10: { name: 'path value response', params: 3, from: 'device' },
+  0x01: { name: 'get devices', params: 0, from: 'app', majors: [] },
+  0x02: { name: 'device list', params: 1, from: 'device', majors: [4] },
+  0x03: { name: 'subscribe', params: 1, from: 'app', majors: [0] },
+  0x04: { name: 'unsubscribe', params: 1, from: 'app', majors: [0] },
+  0x05: { name: 'get values', params: 2, from: 'app', majors: [0, 4] },
+  0x06: { name: 'set values', params: 2, from: 'app', majors: [0, 4] },
+  0x07: { name: 'response', params: 3, from: 'device', majors: [0, 0, 0] },
+  0x08: { name: 'value', params: 3, from: 'device', majors: [0, 0, 2] },
+  0x09: { name: 'value response', params: 3, from: 'device', majors: [0, 0, 0] },
+  0x0a: { name: 'get path list', params: 1, from: 'app', majors: [0] },
+  0x0b: { name: 'get path values', params: 2, from: 'app', majors: [0, 4] },
+  0x0c: { name: 'set path values', params: 2, from: 'app', majors: [0, 4] },
+  0x0d: { name: 'path list', params: 2, from: 'device', majors: [0, 2] },
+  0x0e: { name: 'new path', params: 3, from: 'device', majors: [0, 0, 3] },
+  0x0f: { name: 'path value', params: 3, from: 'device', majors: [0, 0, -1] },
+  0x10: { name: 'path value response', params: 3, from: 'device', majors: [0, 0, 0] },
 };
 
 export interface VictronMessage {
@@ -206,6 +208,11 @@ function interpret(m: VictronMessage): void {
 
 /** Parses one message at `offset`. */
 export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
+  // Decide on the first byte when it cannot start a message, instead of waiting for a long item.
+  const b0 = buf[offset];
+  if (b0 === undefined) return { ok: false, needMore: true };
+  if (b0 >> 5 !== 0) return { ok: false, needMore: false, kind: 'not-an-opcode', error: `a message starts with an unsigned integer opcode, found byte 0x${b0.toString(16).padStart(2, '0')} at offset ${offset}`, offset };
+  if (b0 >= 0x18 || OPCODES[b0] === undefined) return { ok: false, needMore: false, kind: 'unknown-opcode', error: `unknown message type 0x${b0.toString(16).padStart(2, '0')} at offset ${offset}`, offset };
   const head = readItem(buf, offset);
   if (!head.ok) return head.needMore ? head : { ok: false, needMore: false, kind: 'malformed', error: head.error, offset: head.offset };
   if (head.item.major !== 'uint' || typeof head.item.value !== 'number') {
@@ -217,6 +224,11 @@ export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
   const params: CborItem[] = [];
   let pos = head.end;
   for (let i = 0; i < def.params; i++) {
+    // A parameter of the wrong CBOR type is known from its first byte: no need to wait for it.
+    const want = def.majors[i]!;
+    if (pos < buf.length && want >= 0 && buf[pos]! >> 5 !== want) {
+      return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: parameter ${i + 1} is not a CBOR ${['unsigned integer', '', 'byte string', 'text string', 'array'][want]} (byte 0x${buf[pos]!.toString(16).padStart(2, '0')} at offset ${pos})`, offset: pos };
+    }
     const r = readItem(buf, pos);
     if (!r.ok) return r.needMore ? r : { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${r.error}`, offset: r.offset };
     params.push(r.item);

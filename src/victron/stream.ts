@@ -105,6 +105,13 @@ function plausibleStart(buf: Uint8Array, p: number, lookahead = true): boolean {
   return plausibleStart(buf, r.end, false);
 }
 
+/** A complete, clean message (or padding) starts at `p`. */
+function completeAt(buf: Uint8Array, p: number): boolean {
+  if (buf[p] === 0xff) return false;
+  const r = parseMessage(buf, p);
+  return r.ok && r.message.problems.length === 0;
+}
+
 export class TransferReassembler {
   private buffers = new Map<string, StreamBuffer>();
 
@@ -118,10 +125,16 @@ export class TransferReassembler {
     sb.append(piece);
     const out: StreamRecord[] = [];
     this.drain(sb, out);
-    if (piece.role === 'lastData' && sb.buf.length > 0) {
-      out.push({ kind: 'unknown', reason: 'incomplete message when LastData ended the transfer', ...sb.provenance(sb.buf.length) });
-      sb.consume(sb.buf.length);
-    } else if (sb.buf.length > MAX_PENDING) {
+    while (piece.role === 'lastData' && sb.buf.length > 0) {
+      // The transfer is over: what waits for more bytes is incomplete. Keep any complete message
+      // found after it (a garbage length must not swallow a neighbour), the rest is unknown.
+      let p = 1;
+      while (p < sb.buf.length && !completeAt(sb.buf, p)) p++;
+      out.push({ kind: 'unknown', reason: 'incomplete message when LastData ended the transfer', ...sb.provenance(p) });
+      sb.consume(p);
+      this.drain(sb, out);
+    }
+    if (sb.buf.length > MAX_PENDING) {
       out.push({ kind: 'unknown', reason: `more than ${MAX_PENDING} bytes without a complete message`, ...sb.provenance(sb.buf.length) });
       sb.consume(sb.buf.length);
     }
@@ -147,7 +160,7 @@ export class TransferReassembler {
       if (!r.ok && r.needMore) return;
       // Not a message here: skip to the next plausible start (or to the end) and show the skipped bytes.
       let p = 1;
-      while (p < buf.length && buf[p] !== 0xff && !plausibleStart(buf, p)) p++;
+      while (p < buf.length && !plausibleStart(buf, p) && !(buf[p] === 0xff && (p + 1 === buf.length || plausibleStart(buf, p + 1)))) p++;
       const reason = r.ok ? `${r.message.typeName}: ${r.message.problems.join('; ')}` : !r.needMore ? r.error.replace(/ at offset \d+/, '') : '';
       out.push({ kind: 'unknown', reason, ...sb.provenance(p) });
       sb.consume(p);
