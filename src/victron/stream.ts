@@ -105,11 +105,14 @@ function plausibleStart(buf: Uint8Array, p: number, lookahead = true): boolean {
   return plausibleStart(buf, r.end, false);
 }
 
-/** A complete, clean message (or padding) starts at `p`. */
+/**
+ * A complete, clean message of at least 3 bytes starts at `p` (a 1- or 2-byte "message" inside
+ * an incomplete one is far more likely one of its parameters, e.g. the 01 of 05 01 ...).
+ */
 function completeAt(buf: Uint8Array, p: number): boolean {
   if (buf[p] === 0xff) return false;
   const r = parseMessage(buf, p);
-  return r.ok && r.message.problems.length === 0;
+  return r.ok && r.message.problems.length === 0 && r.end - p >= 3;
 }
 
 export class TransferReassembler {

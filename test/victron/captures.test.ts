@@ -6,21 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { scanVictron } from '../../src/pipeline.js';
-import { loadProfiles } from '../../src/profiles/index.js';
-import type { VictronRecord } from '../../src/victron/index.js';
+import { decodeAll } from '../helpers/decode.js';
 import { REPO } from '../helpers/tshark.js';
 
-const profiles = loadProfiles();
 const dir = path.join(REPO, 'captures');
 const expectedFiles = readdirSync(dir).filter((f) => f.endsWith('.expected.json'));
-
-export async function decodeAll(file: string, opts: { profile?: string } = {}): Promise<VictronRecord[]> {
-  const scan = await scanVictron(file, { profiles, profile: opts.profile ? profiles.find((p) => p.id === opts.profile) : undefined });
-  const out: VictronRecord[] = [];
-  for await (const b of scan.batches()) out.push(...b);
-  return out;
-}
 
 test('there are sample captures with expected decodes', () => {
   assert.ok(expectedFiles.length >= 2);
