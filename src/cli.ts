@@ -8,6 +8,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { scanAtt, scanVictron } from './pipeline.js';
 import { loadProfiles, resolveProfile } from './profiles/index.js';
+import { generateLua } from './lua/generate.js';
+import { writeFileSync } from 'node:fs';
 import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
 import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
 import { gattToText } from './output/gatt.js';
@@ -179,7 +181,22 @@ export async function main(argv: string[]): Promise<number> {
         status = await runDecode(a.capture, a.format as Format, a.profile, a.profiles as string[]);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode')
+    .command(
+      'lua',
+      'Generate the Wireshark Lua dissector from the device profiles',
+      (y) =>
+        y
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files (repeatable)' })
+          .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (default: stdout)' }),
+      (a) => {
+        const lua = generateLua(loadProfiles({ dirs: a.profiles as string[] }));
+        if (a.output) {
+          writeFileSync(a.output, lua);
+          process.stderr.write(`wrote ${a.output} (${Math.round(lua.length / 1024)} KiB)\n`);
+        } else process.stdout.write(lua);
+      },
+    )
+    .demandCommand(1, 'Name a command: att, gatt, decode, lua')
     .strict()
     .help()
     .version()
