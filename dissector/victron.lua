@@ -24,35 +24,35 @@ local LAYOUTS = {
 }
 local DEFAULT_HANDLES = { 0x001B, 0x001E, 0x001F, 0x0021, 0x0022, 0x0024, 0x0025, 0x0027, 0x0028, 0x002B }
 
--- Register names a device profile gives differently from the common table.
-local NAMES = {}
-NAMES["orion"] = {
-  [0x0206] = "Device function",
-  [0xED8D] = "Output voltage",
-  [0xEDBB] = "Input voltage",
-  [0xEDDB] = "Charger temperature",
-}
-NAMES["smartshunt"] = {
-  [0x0382] = "Mid-point voltage",
-  [0x0383] = "Mid-point deviation",
-  [0xED7D] = "Starter battery voltage",
-  [0xED8C] = "Battery current (mA)",
-  [0xED8D] = "Battery voltage",
-  [0xED8E] = "Battery power",
-  [0xED8F] = "Battery current",
-  [0xEDEC] = "Battery temperature",
-}
-NAMES["smartsolar"] = {
-  [0x0200] = "Device mode",
-  [0xED8D] = "Battery voltage",
-  [0xED8F] = "Battery current",
-  [0xEDA8] = "Load output status",
-  [0xEDA9] = "Load voltage",
-  [0xEDAD] = "Load current",
-  [0xEDBB] = "Panel voltage",
-  [0xEDBC] = "Panel power",
-  [0xEDBD] = "Panel current",
-}
+-- Registers a device profile defines differently from the common table (names, units...).
+local DEVICE_REGISTERS = {}
+DEVICE_REGISTERS["orion"] = {}
+local D = DEVICE_REGISTERS["orion"]
+D[0x0206] = { name = "Device function", size = 1, scalar = { t = "un8", en = { [0] = "Charger", [1] = "Power Supply" } } }
+D[0xED8D] = { name = "Output voltage", size = 2, scalar = { t = "sn16", k = 0.01, d = 2, u = "V", sp = { [32767] = "Not Available" } } }
+D[0xEDBB] = { name = "Input voltage", size = 2, scalar = { t = "un16", k = 0.01, d = 2, u = "V", sp = { [65535] = "Not Available" } } }
+D[0xEDDB] = { name = "Charger temperature", size = 2, scalar = { t = "sn16", k = 0.01, d = 2, u = "°C" } }
+DEVICE_REGISTERS["smartshunt"] = {}
+local D = DEVICE_REGISTERS["smartshunt"]
+D[0x0382] = { name = "Mid-point voltage", size = 2, scalar = { t = "un16", k = 0.01, d = 2, u = "V", sp = { [65535] = "not available" } } }
+D[0x0383] = { name = "Mid-point deviation", size = 2, scalar = { t = "sn16", k = 0.1, d = 1, u = "%", sp = { [32767] = "not available" } } }
+D[0xED7D] = { name = "Starter battery voltage", size = 2, scalar = { t = "sn16", k = 0.01, d = 2, u = "V", sp = { [32767] = "Not Available" } } }
+D[0xED8C] = { name = "Battery current (mA)", size = 4, scalar = { t = "sn32", k = 0.001, d = 3, u = "A", sp = { [2147483647] = "Not Available" } } }
+D[0xED8D] = { name = "Battery voltage", size = 2, scalar = { t = "sn16", k = 0.01, d = 2, u = "V", sp = { [32767] = "Not Available" } } }
+D[0xED8E] = { name = "Battery power", size = 2, scalar = { t = "sn16", u = "W", sp = { [32767] = "Not Available" } } }
+D[0xED8F] = { name = "Battery current", size = 2, scalar = { t = "sn16", k = 0.1, d = 1, u = "A", sp = { [32767] = "Not Available" } } }
+D[0xEDEC] = { name = "Battery temperature", size = 2, scalar = { t = "un16", k = 0.01, d = 2, u = "K", sp = { [65535] = "Unavailable" } } }
+DEVICE_REGISTERS["smartsolar"] = {}
+local D = DEVICE_REGISTERS["smartsolar"]
+D[0x0200] = { name = "Device mode", size = 1, scalar = { t = "un8" } }
+D[0xED8D] = { name = "Battery voltage", size = 2, scalar = { t = "sn16", k = 0.01, d = 2, u = "V", sp = { [32767] = "Not Available" } } }
+D[0xED8F] = { name = "Battery current", size = 2, scalar = { t = "sn16", k = 0.1, d = 1, u = "A", sp = { [32767] = "Not Available" } } }
+D[0xEDA8] = { name = "Load output status", size = 1, scalar = { t = "un8", en = { [0] = "Output off", [1] = "Output on", [2] = "Output scheduled to be activated", [3] = "Attempting to activate output" } } }
+D[0xEDA9] = { name = "Load voltage", size = 2, scalar = { t = "un16", k = 0.01, d = 2, u = "V", sp = { [65535] = "Not Available" } } }
+D[0xEDAD] = { name = "Load current", size = 2, scalar = { t = "un16", k = 0.1, d = 1, u = "A", sp = { [65535] = "Not Available" } } }
+D[0xEDBB] = { name = "Panel voltage", size = 2, scalar = { t = "un16", k = 0.01, d = 2, u = "V", sp = { [65535] = "Not Available" } } }
+D[0xEDBC] = { name = "Panel power", size = 4, scalar = { t = "un32", k = 0.01, d = 2, u = "W", sp = { [4294967295] = "Not Available" } } }
+D[0xEDBD] = { name = "Panel current", size = 2, scalar = { t = "un16", k = 0.1, d = 1, u = "A", sp = { [65535] = "Not Available" } } }
 
 -- Registers (2579): name, value size in bytes, and for scalars: type, scale k, decimals d, unit u, special values sp, enum labels en.
 local REGISTERS = {}
@@ -2895,7 +2895,20 @@ local function role_of(chandle, handle, uuid, value, opcode, dir)
   local r = roles[chandle]
   if uuid ~= nil then
     local role = UUID_ROLES[uuid]
-    if role then r[handle] = role end
+    if role then
+      r[handle] = role
+      if layouts[chandle] == nil then
+        -- all three known from discovery: the profile whose default layout this is names the registers
+        local by = {}
+        for h, x in pairs(r) do by[x] = h end
+        if by.control and by.lastData and by.data then
+          layouts[chandle] = { control = by.control, lastData = by.lastData, data = by.data }
+          for _, l in ipairs(LAYOUTS) do
+            if l.control == by.control and l.lastData == by.lastData and l.data == by.data then layouts[chandle] = l; break end
+          end
+        end
+      end
+    end
     return role
   end
   if r[handle] then return r[handle] end
@@ -3012,10 +3025,15 @@ function victron.init()
 end
 
 -- ---------------- display
-local function profile_name(chandle, reg)
+-- The register's definition in the connection's profile (chosen by its handle layout), else the common one.
+local function register_def(chandle, reg)
   local l = layouts[chandle]
-  if l and NAMES[l.profile] and NAMES[l.profile][reg] then return NAMES[l.profile][reg] end
-  local def = REGISTERS[reg]
+  if l and l.profile and DEVICE_REGISTERS[l.profile] and DEVICE_REGISTERS[l.profile][reg] then return DEVICE_REGISTERS[l.profile][reg] end
+  return REGISTERS[reg]
+end
+
+local function profile_name(chandle, reg)
+  local def = register_def(chandle, reg)
   return def and def.name
 end
 
@@ -3031,7 +3049,7 @@ local function show_message(rec, tree, chandle, infos)
   if #m.params >= 1 and t ~= 0x02 then sub:add(f.instance, range(1), (uint_at(s, m.params[1][1]))) end
   if t == 0x08 then
     local reg = uint_at(s, m.params[2][1])
-    local def = REGISTERS[reg]
+    local def = register_def(chandle, reg)
     local _, n, q = head(s, m.params[3][1])
     local raw = s:sub(q, q + n - 1)
     sub:add(f.register, range(2), reg)

@@ -31,7 +31,7 @@ function labels(m: Record<string, string> | undefined): string | undefined {
   return '{ ' + Object.entries(m).map(([k, v]) => `[${k}] = ${luaString(v)}`).join(', ') + ' }';
 }
 
-function registerEntry(r: RegisterDef): string {
+function registerEntry(r: RegisterDef, table = 'R'): string {
   const size = registerSize(r);
   const parts = [`name = ${luaString(r.name)}`];
   if (size !== undefined) parts.push(`size = ${size}`);
@@ -48,7 +48,7 @@ function registerEntry(r: RegisterDef): string {
     if (en) sc.push(`en = ${en}`);
     parts.push(`scalar = { ${sc.join(', ')} }`);
   }
-  return `R[${hex4(r.id)}] = { ${parts.join(', ')} }`;
+  return `${table}[${hex4(r.id)}] = { ${parts.join(', ')} }`;
 }
 
 export function generateLua(profiles: ResolvedProfile[], opts: { generatedFrom?: string } = {}): string {
@@ -91,13 +91,16 @@ export function generateLua(profiles: ResolvedProfile[], opts: { generatedFrom?:
   lines.push('}');
   lines.push(`local DEFAULT_HANDLES = { ${[...handles].sort((a, b) => a - b).map(hex4).join(', ')} }`);
   lines.push('');
-  lines.push('-- Register names a device profile gives differently from the common table.');
-  lines.push('local NAMES = {}');
+  lines.push('-- Registers a device profile defines differently from the common table (names, units...).');
+  lines.push('local DEVICE_REGISTERS = {}');
   for (const p of devices) {
-    const diffs = p.registers().filter((r) => common.register(r.id)?.name !== r.name);
-    lines.push(`NAMES[${luaString(p.id)}] = {`);
-    for (const r of diffs) lines.push(`  [${hex4(r.id)}] = ${luaString(r.name)},`);
-    lines.push('}');
+    lines.push(`DEVICE_REGISTERS[${luaString(p.id)}] = {}`);
+    lines.push(`local D = DEVICE_REGISTERS[${luaString(p.id)}]`);
+    for (const r of p.registers()) {
+      const c = common.register(r.id);
+      const mine = registerEntry(r, 'D');
+      if (!c || registerEntry(c, 'D') !== mine) lines.push(mine);
+    }
   }
   lines.push('');
   lines.push(`-- Registers (${regs.size}): name, value size in bytes, and for scalars: type, scale k, decimals d, unit u, special values sp, enum labels en.`);

@@ -256,7 +256,20 @@ local function role_of(chandle, handle, uuid, value, opcode, dir)
   local r = roles[chandle]
   if uuid ~= nil then
     local role = UUID_ROLES[uuid]
-    if role then r[handle] = role end
+    if role then
+      r[handle] = role
+      if layouts[chandle] == nil then
+        -- all three known from discovery: the profile whose default layout this is names the registers
+        local by = {}
+        for h, x in pairs(r) do by[x] = h end
+        if by.control and by.lastData and by.data then
+          layouts[chandle] = { control = by.control, lastData = by.lastData, data = by.data }
+          for _, l in ipairs(LAYOUTS) do
+            if l.control == by.control and l.lastData == by.lastData and l.data == by.data then layouts[chandle] = l; break end
+          end
+        end
+      end
+    end
     return role
   end
   if r[handle] then return r[handle] end
@@ -373,10 +386,15 @@ function victron.init()
 end
 
 -- ---------------- display
-local function profile_name(chandle, reg)
+-- The register's definition in the connection's profile (chosen by its handle layout), else the common one.
+local function register_def(chandle, reg)
   local l = layouts[chandle]
-  if l and NAMES[l.profile] and NAMES[l.profile][reg] then return NAMES[l.profile][reg] end
-  local def = REGISTERS[reg]
+  if l and l.profile and DEVICE_REGISTERS[l.profile] and DEVICE_REGISTERS[l.profile][reg] then return DEVICE_REGISTERS[l.profile][reg] end
+  return REGISTERS[reg]
+end
+
+local function profile_name(chandle, reg)
+  local def = register_def(chandle, reg)
   return def and def.name
 end
 
@@ -392,7 +410,7 @@ local function show_message(rec, tree, chandle, infos)
   if #m.params >= 1 and t ~= 0x02 then sub:add(f.instance, range(1), (uint_at(s, m.params[1][1]))) end
   if t == 0x08 then
     local reg = uint_at(s, m.params[2][1])
-    local def = REGISTERS[reg]
+    local def = register_def(chandle, reg)
     local _, n, q = head(s, m.params[3][1])
     local raw = s:sub(q, q + n - 1)
     sub:add(f.register, range(2), reg)
