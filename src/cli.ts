@@ -123,16 +123,17 @@ async function runDecode(file: string, format: Format, profileArg: string | unde
     if (out.closed) break;
   }
   const unanswered = scan.decoder.unanswered();
+  const unansweredTotal = scan.decoder.unansweredTotal();
   if (format === 'text' && unanswered.length > 0) {
     out.add('');
-    out.add(`Requests never answered (${unanswered.length}):`);
+    out.add(`Requests never answered (${unansweredTotal}${unansweredTotal > unanswered.length ? `, first ${unanswered.length} listed` : ''}):`);
     for (const u of unanswered) out.add(`${String(u.frame).padStart(7)}  ${u.typeName} inst ${u.instance}${u.register !== undefined ? ` 0x${u.register.toString(16).padStart(4, '0')}` : ''}  (connection 0x${u.connection.toString(16).padStart(4, '0')})`);
   }
   await out.flush();
   progress.done();
   if (diagnostics > 0 && !verbose) warn(`${diagnostics} Bluetooth-layer diagnostic(s) (lost or orphan ACL fragments, malformed PDUs); run with --verbose to list them`);
   if (format === 'text' && !out.closed) {
-    process.stderr.write(`${counts.message} message record(s), ${counts.control} control, ${counts.unknown} unknown, ${counts.padding} padding; ${unanswered.length} request(s) never answered\n`);
+    process.stderr.write(`${counts.message} message record(s), ${counts.control} control, ${counts.unknown} unknown, ${counts.padding} padding; ${unansweredTotal} request(s) never answered\n`);
   }
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }

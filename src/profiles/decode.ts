@@ -101,9 +101,15 @@ function decodeField(f: RegisterField, b: Uint8Array, state: { byte: number; bit
   return scalarValue(f, raw);
 }
 
+const sizeCache = new WeakMap<RegisterDef, number | undefined>();
+
 export function decodeRegisterValue(def: RegisterDef | undefined, bytes: Uint8Array): DecodedValue {
   if (!def) return { value: null, text: hex(bytes) };
-  const size = registerSize(def);
+  let size = sizeCache.get(def);
+  if (size === undefined && !sizeCache.has(def)) {
+    size = registerSize(def);
+    sizeCache.set(def, size);
+  }
   const state = { byte: 0, bit: 0 };
   const values: [RegisterField, FieldValue | null][] = [];
   let short = false;

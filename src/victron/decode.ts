@@ -263,8 +263,28 @@ export class VictronDecoder {
       return;
     }
     const m = r.message;
-    const common = { kind: 'message' as const, ...prov, ...this.base(c, direction, handle), type: m.type, typeName: m.typeName, instance: m.instance, ...(m.problems.length ? { problem: m.problems.join('; ') } : {}) };
     const profile = c.profile ?? this.fallback;
+    // Built field by field (no spreads): this is the hot path of `vgatt decode`.
+    const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
+    if (m.problems.length) common.problem = m.problems.join('; ');
+    if (m.type === 0x08 && m.register !== undefined && m.raw && m.problems.length === 0) {
+      const def = profile?.register(m.register);
+      const d = decodeRegisterValue(def, m.raw);
+      common.register = m.register;
+      common.raw = m.raw;
+      common.value = d.value;
+      common.text = def ? d.text : `unknown register, ${m.raw.length} byte(s): ${hex(m.raw)}`;
+      if (def) common.registerName = def.name;
+      if (d.unit) common.unit = d.unit;
+      if (d.problem) common.problem = d.problem;
+      if (m.register === 0x0100 && m.raw.length >= 3 && !c.productId) {
+        c.productId = m.raw[1]! | (m.raw[2]! << 8);
+        this.chooseFor(c);
+      }
+      if (c.pending.size > 0) this.answer(c, `${m.instance}/r${m.register}`, common, [0x05]);
+      out.push(common);
+      return;
+    }
     const regName = (id: number) => profile?.register(id)?.name;
     switch (m.type) {
       case 0x05:
@@ -347,6 +367,8 @@ export class VictronDecoder {
 
   private addPending(c: ConnState, key: string, r: { frame: number; timeUs: number }, m: VictronMessage, register?: number): void {
     const list = c.pending.get(key) ?? [];
+    // Bounded: a request repeated many times without an answer keeps only its latest copies.
+    if (list.length >= 8) this.unanswer(c, list.shift()!);
     list.push({ frame: r.frame, timeUs: r.timeUs, type: m.type, typeName: m.typeName, instance: m.instance ?? -1, ...(register !== undefined ? { register } : {}) });
     c.pending.set(key, list);
   }
@@ -363,14 +385,24 @@ export class VictronDecoder {
     rec.latencyMs = Math.round((rec.timeUs - req.timeUs) / 100) / 10;
   }
 
+  /** Unanswered requests are counted, and kept (for listing) up to a bound. */
+  private unansweredCount = 0;
+  private unanswer(c: ConnState, p: PendingReq): void {
+    this.unansweredCount++;
+    if (this.unansweredList.length < 10000) this.unansweredList.push({ frame: p.frame, connection: c.connection, device: c.device, type: p.type, typeName: p.typeName, instance: p.instance, ...(p.register !== undefined ? { register: p.register } : {}) });
+  }
+
+  /** How many requests were never answered (the list from unanswered() stops at 10,000). */
+  unansweredTotal(): number {
+    return this.unansweredCount;
+  }
+
   private closeConn(c: ConnState, reason: string): VictronRecord[] {
     const out: VictronRecord[] = [];
     for (const dir of ['host-to-device', 'device-to-host'] as const) {
       for (const r of this.streams.flush(`${c.key}/${dir}`, reason)) this.toRecords(c, dir, 0, r, out);
     }
-    for (const list of c.pending.values()) {
-      for (const p of list) this.unansweredList.push({ frame: p.frame, connection: c.connection, device: c.device, type: p.type, typeName: p.typeName, instance: p.instance, ...(p.register !== undefined ? { register: p.register } : {}) });
-    }
+    for (const list of c.pending.values()) for (const p of list) this.unanswer(c, p);
     c.pending.clear();
     return out;
   }

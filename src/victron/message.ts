@@ -207,7 +207,49 @@ function interpret(m: VictronMessage): void {
 }
 
 /** Parses one message at `offset`. */
+/** Small unsigned integer head at `p` (values < 2^32): [value, end] or undefined when not that simple. */
+function smallUint(buf: Uint8Array, p: number): [number, number] | undefined {
+  const b = buf[p];
+  if (b === undefined || b > 0x1a) return undefined;
+  if (b < 0x18) return [b, p + 1];
+  if (b === 0x18) return p + 1 < buf.length ? [buf[p + 1]!, p + 2] : undefined;
+  if (b === 0x19) return p + 2 < buf.length ? [(buf[p + 1]! << 8) | buf[p + 2]!, p + 3] : undefined;
+  return p + 4 < buf.length ? [((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!), p + 5] : undefined;
+}
+
+/** The bulk of a capture is 0x08 value messages: read them without the general item reader. */
+function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
+  const inst = smallUint(buf, offset + 1);
+  if (!inst) return undefined;
+  const reg = smallUint(buf, inst[1]);
+  if (!reg) return undefined;
+  const hb = buf[reg[1]];
+  if (hb === undefined || hb < 0x40 || hb > 0x58) return undefined;
+  let len = hb - 0x40;
+  let start = reg[1] + 1;
+  if (hb === 0x58) {
+    if (start >= buf.length) return undefined;
+    len = buf[start]!;
+    start++;
+  }
+  const end = start + len;
+  if (end > buf.length) return undefined;
+  const raw = buf.subarray(start, end);
+  const params: CborItem[] = [
+    { major: 'uint', value: inst[0], start: offset + 1, end: inst[1] },
+    { major: 'uint', value: reg[0], start: inst[1], end: reg[1] },
+    { major: 'bytes', value: raw, start: reg[1], end },
+  ];
+  const message: VictronMessage = { type: 8, typeName: 'value', instance: inst[0], register: reg[0], raw, params, problems: [] };
+  if (reg[0] > 0xffff) message.problems.push('register is not a 16-bit unsigned integer');
+  return { ok: true, message, end };
+}
+
 export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
+  if (buf[offset] === 0x08) {
+    const fast = fastValue(buf, offset);
+    if (fast) return fast;
+  }
   // Decide on the first byte when it cannot start a message, instead of waiting for a long item.
   const b0 = buf[offset];
   if (b0 === undefined) return { ok: false, needMore: true };

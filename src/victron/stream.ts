@@ -50,13 +50,17 @@ interface Segment {
 const MAX_PENDING = 64 * 1024;
 
 class StreamBuffer {
-  buf = new Uint8Array(0);
+  buf: Uint8Array = new Uint8Array(0);
   segments: Segment[] = [];
 
   append(p: Piece): void {
-    const next = new Uint8Array(this.buf.length + p.bytes.length);
-    next.set(this.buf);
-    next.set(p.bytes, this.buf.length);
+    let next: Uint8Array;
+    if (this.buf.length === 0) next = p.bytes; // nothing pending: parse the piece in place
+    else {
+      next = new Uint8Array(this.buf.length + p.bytes.length);
+      next.set(this.buf);
+      next.set(p.bytes, this.buf.length);
+    }
     this.segments.push({ start: this.buf.length, length: p.bytes.length, frame: p.frame, timeUs: p.timeUs, pieceOffset: 0 });
     this.buf = next;
   }
@@ -79,14 +83,19 @@ class StreamBuffer {
 
   consume(n: number): void {
     this.buf = this.buf.subarray(n);
-    const kept: Segment[] = [];
+    let drop = 0;
     for (const s of this.segments) {
       const end = s.start + s.length;
-      if (end <= n) continue;
-      const cut = Math.max(0, n - s.start);
-      kept.push({ start: s.start + cut - n, length: s.length - cut, frame: s.frame, timeUs: s.timeUs, pieceOffset: s.pieceOffset + cut });
+      if (end <= n) {
+        drop++;
+        continue;
+      }
+      const cut = n > s.start ? n - s.start : 0;
+      s.start = s.start + cut - n;
+      s.length -= cut;
+      s.pieceOffset += cut;
     }
-    this.segments = kept;
+    if (drop) this.segments.splice(0, drop);
   }
 }
 
