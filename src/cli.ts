@@ -9,6 +9,8 @@ import { hideBin } from 'yargs/helpers';
 import { scanAtt, scanVictron } from './pipeline.js';
 import { loadProfiles, resolveProfile } from './profiles/index.js';
 import { generateLua } from './lua/generate.js';
+import { CaptureSummarizer, diffSummaries, diffToText, type DeviceSummary } from './diff/index.js';
+import type { ResolvedProfile } from './profiles/index.js';
 import { writeFileSync } from 'node:fs';
 import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
 import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
@@ -138,6 +140,41 @@ async function runDecode(file: string, format: Format, profileArg: string | unde
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
+async function summarize(file: string, profiles: ResolvedProfile[], profile: ResolvedProfile | undefined): Promise<DeviceSummary[]> {
+  const progress = new Progress(`reading ${file}`);
+  const scan = await scanVictron(file, {
+    profiles,
+    profile,
+    onWarning: (w) => {
+      progress.done();
+      captureWarning(w);
+    },
+    onProgress: (done, total) => progress.update(done, total),
+    onEvent: bluetoothEvent,
+  });
+  const sum = new CaptureSummarizer();
+  for await (const batch of scan.batches()) for (const r of batch) sum.add(r);
+  progress.done();
+  return sum.summaries(scan.extractor.gattDatabases());
+}
+
+async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ignoreValues: boolean; ignoreTiming: boolean; profile?: string; profiles: string[] }): Promise<number> {
+  // diff(1) convention: 0 equivalent, 1 different, 2 trouble.
+  try {
+    const profiles = loadProfiles({ dirs: opts.profiles });
+    const profile = opts.profile ? resolveProfile(opts.profile, profiles) : undefined;
+    const [sa, sb] = [await summarize(a, profiles, profile), await summarize(b, profiles, profile)];
+    const d = diffSummaries(sa, sb, { ignoreValues: opts.ignoreValues, ignoreTiming: opts.ignoreTiming });
+    if (opts.format === 'json') process.stdout.write(JSON.stringify({ a, b, ...d, summaries: { a: sa, b: sb } }, null, 2) + '\n');
+    else process.stdout.write(diffToText(d, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
+    return d.equivalent ? 0 : 1;
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(verbose && e.stack ? `${e.stack}\n` : `vgatt: error: ${e.message}\n`);
+    return 2;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const parser = yargs(argv)
@@ -183,6 +220,22 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'diff <a> <b>',
+      'What changed between two captures, per device (exit 0 equivalent, 1 different, 2 error)',
+      (y) =>
+        y
+          .positional('a', { type: 'string', demandOption: true, describe: 'first capture' })
+          .positional('b', { type: 'string', demandOption: true, describe: 'second capture' })
+          .option('format', { alias: 'f', choices: ['text', 'json'] as const, default: 'text' as const })
+          .option('ignore-values', { type: 'boolean', default: false, describe: 'Do not compare value ranges' })
+          .option('ignore-timing', { type: 'boolean', default: false, describe: 'Do not compare polling intervals' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file for both captures' })
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
+      async (a) => {
+        status = await runDiff(a.a, a.b, { format: a.format as 'text' | 'json', ignoreValues: Boolean(a['ignore-values']), ignoreTiming: Boolean(a['ignore-timing']), profile: a.profile, profiles: a.profiles as string[] });
+      },
+    )
+    .command(
       'lua',
       'Generate the Wireshark Lua dissector from the device profiles',
       (y) =>
@@ -197,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
         } else process.stdout.write(lua);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode, lua')
+    .demandCommand(1, 'Name a command: att, gatt, decode, diff, lua')
     .strict()
     .help()
     .version()

@@ -1,0 +1,133 @@
+/**
+ * `vgatt diff` on pairs of captures that differ in one known way each, built with the session
+ * writer, plus a pair that differs only in values and times.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { att, disconnectionComplete, hex, leConnectionComplete, writeBtsnoop } from '../helpers/capture-writer.js';
+import { deviceTransfer, discovery, Session } from '../helpers/session.js';
+import { sequenceDiff } from '../../src/diff/index.js';
+import { REPO } from '../helpers/tshark.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'vgatt-diff-'));
+
+interface Variant {
+  base?: number;
+  extraGet?: boolean;
+  keepAlive?: string;
+  newType?: boolean;
+  pollMs?: number;
+  voltage?: number;
+  timeShiftUs?: number;
+  jitter?: boolean;
+}
+
+function capture(name: string, v: Variant = {}): string {
+  const s = new Session(1_780_000_000_000_000 + (v.timeShiftUs ?? 0));
+  const C = 0x40;
+  const base = v.base ?? 31;
+  const h = { control: base + 2, lastData: base + 5, data: base + 8 };
+  s.ev(leConnectionComplete(C, 'fd:d4:50:0f:6c:1b'));
+  discovery(s, C, 'SmartShunt HQ2023', base);
+  const w = (role: 'control' | 'lastData' | 'data', x: string) => s.send(C, att.writeCmd(h[role], hex(x)));
+  w('control', 'fa80ff');
+  w('control', 'f980');
+  w('lastData', '01');
+  w('lastData', '0303');
+  w('lastData', v.keepAlive ?? '0600821893421027');
+  w('lastData', '05038219ed8d19ed8f');
+  if (v.extraGet) w('lastData', '050381190fff');
+  if (v.newType) w('lastData', '0a03');
+  deviceTransfer(s, C, h, [{ hex: '07000300' }], 20);
+  for (let i = 0; i < 6; i++) {
+    const volts = Math.round((v.voltage ?? 13.27) * 100) + i;
+    const le = Buffer.alloc(2);
+    le.writeInt16LE(volts);
+    s.t += (v.pollMs ?? 1000) * 1000 + (v.jitter && i % 2 ? 50_000 : 0);
+    deviceTransfer(s, C, h, [{ hex: `080319ed8d42${le.toString('hex')}` }, { hex: '080319ed8f42f8ff' }], 20);
+  }
+  s.ev(disconnectionComplete(C));
+  const file = path.join(tmp, `${name}.btsnoop`);
+  writeFileSync(file, writeBtsnoop(s.packets));
+  return file;
+}
+
+function vgatt(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/vgatt.js'), ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function diffJson(a: string, b: string, ...opts: string[]) {
+  const r = vgatt('diff', a, b, '--format', 'json', ...opts);
+  assert.ok(r.code === 0 || r.code === 1, r.err);
+  const j = JSON.parse(r.out);
+  const sections = Object.fromEntries(j.devices.flatMap((d: { sections: { title: string; lines: string[] }[] }) => d.sections.map((s) => [s.title, s.lines])));
+  return { code: r.code, equivalent: j.equivalent, sections };
+}
+
+const base = capture('base');
+
+test('sequenceDiff aligns two request sequences', () => {
+  assert.deepEqual(sequenceDiff(['a', 'b', 'c'], ['a', 'x', 'c', 'd']), ['  a', '+ x', '- b', '  c', '+ d']);
+});
+
+test('a capture equals itself: exit 0', () => {
+  const r = vgatt('diff', base, base);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /protocol-equivalent/);
+});
+
+test('one extra register requested', () => {
+  const d = diffJson(base, capture('extra', { extraGet: true }));
+  assert.equal(d.code, 1);
+  assert.deepEqual(d.sections['registers requested'], ['+ 0x0FFF']);
+  assert.ok(d.sections['init sequence (requests of the first connection, in order)'].includes('+ get values inst 3 0x0FFF'));
+});
+
+test('a changed init write', () => {
+  const d = diffJson(base, capture('keepalive', { keepAlive: '0600821893421388' }));
+  assert.equal(d.code, 1);
+  assert.deepEqual(d.sections['init sequence (requests of the first connection, in order)'].filter((l: string) => l[0] !== ' '), ['+ set values inst 0 0x0093 = 1388', '- set values inst 0 0x0093 = 1027']);
+  assert.equal(d.sections['registers requested'], undefined);
+});
+
+test('a new message type', () => {
+  const d = diffJson(base, capture('newtype', { newType: true }));
+  assert.deepEqual(d.sections['message types'], ['+ 0x0a']);
+});
+
+test('a different poll rate', () => {
+  // values every 1000 / 2000 ms, plus the 1.1 ms the session writer puts between two packets
+  const d = diffJson(base, capture('slow', { pollMs: 2000 }));
+  assert.deepEqual(d.sections['polling intervals (median between values)'], ['- 0xED8D every 1001 ms', '+ 0xED8D every 2001 ms', '- 0xED8F every 1001 ms', '+ 0xED8F every 2001 ms']);
+  assert.equal(diffJson(base, capture('slow2', { pollMs: 2000 }), '--ignore-timing').equivalent, true);
+});
+
+test('different handles for the same UUIDs', () => {
+  const d = diffJson(base, capture('handles', { base: 0x50 }));
+  const lines: string[] = d.sections['GATT layout (handles and UUIDs)'];
+  assert.ok(lines.includes('- 0x0027 306b0004-b081-4037-83dc-e59fcc3cdfd0 [read,write,notify]'));
+  assert.ok(lines.includes('+ 0x0058 306b0004-b081-4037-83dc-e59fcc3cdfd0 [read,write,notify]'));
+  // Everything above the GATT layer is the same: the decoder found the roles by UUID.
+  assert.deepEqual(Object.keys(d.sections), ['GATT layout (handles and UUIDs)']);
+});
+
+test('only values and times differ: equal with --ignore-values', () => {
+  const other = capture('values', { voltage: 12.5, timeShiftUs: 86_400_000_000, jitter: true });
+  const d = diffJson(base, other);
+  assert.equal(d.code, 1);
+  assert.deepEqual(d.sections['value ranges'], ['- 0xED8D 13.27 .. 13.32', '+ 0xED8D 12.5 .. 12.55']);
+  const ignoring = diffJson(base, other, '--ignore-values');
+  assert.equal(ignoring.code, 0);
+  assert.equal(ignoring.equivalent, true);
+});
+
+test('an unreadable capture: exit 2, one line', () => {
+  const r = vgatt('diff', base, path.join(tmp, 'missing.btsnoop'));
+  assert.equal(r.code, 2);
+  assert.equal(r.err.trim().split('\n').length, 1);
+});
