@@ -11,6 +11,8 @@ import { loadProfiles, resolveProfile } from './profiles/index.js';
 import { generateLua } from './lua/generate.js';
 import { CaptureSummarizer, diffSummaries, diffToText, type DeviceSummary } from './diff/index.js';
 import type { ResolvedProfile } from './profiles/index.js';
+import { ReportBuilder, reportToText } from './report/index.js';
+import { reportToHtml } from './report/html.js';
 import { writeFileSync } from 'node:fs';
 import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
 import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
@@ -175,6 +177,35 @@ async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ig
   }
 }
 
+async function runReport(file: string, output: string | undefined, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
+  const profiles = loadProfiles({ dirs: profileDirs });
+  const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
+  const progress = new Progress(`reading ${file}`);
+  const scan = await scanVictron(file, {
+    profiles,
+    profile,
+    onWarning: (w) => {
+      progress.done();
+      captureWarning(w);
+      builder.warning(w);
+    },
+    onProgress: (done, total) => progress.update(done, total),
+    onEvent: (e) => {
+      bluetoothEvent(e);
+      if (e.kind === 'diagnostic') builder.issue({ frame: e.frame, kind: `bluetooth: ${e.code}`, message: e.message });
+    },
+  });
+  const builder = new ReportBuilder(file, `${scan.reader.info.format}, ${scan.reader.info.linkTypeName}`);
+  for await (const batch of scan.batches()) for (const r of batch) builder.add(r);
+  progress.done();
+  const report = builder.build(scan.extractor.gattDatabases());
+  if (output) {
+    writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? reportToHtml(report) : reportToText(report));
+    process.stderr.write(`wrote ${output}\n`);
+  } else process.stdout.write(reportToText(report));
+  return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const parser = yargs(argv)
@@ -236,6 +267,19 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'report <capture>',
+      'One page that explains a capture: devices, registers over time, unknowns (-o file.html for charts)',
+      (y) =>
+        y
+          .positional('capture', { type: 'string', demandOption: true })
+          .option('output', { alias: 'o', type: 'string', describe: 'Write to this file: .html gives a self-contained page with charts, other names text' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file' })
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
+      async (a) => {
+        status = await runReport(a.capture, a.output, a.profile, a.profiles as string[]);
+      },
+    )
+    .command(
       'lua',
       'Generate the Wireshark Lua dissector from the device profiles',
       (y) =>
@@ -250,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
         } else process.stdout.write(lua);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode, diff, lua')
+    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, lua')
     .strict()
     .help()
     .version()

@@ -1,0 +1,176 @@
+/**
+ * `vgatt report`: one page that explains a capture. A ReportBuilder consumes Victron records and
+ * keeps, per connection, counts and per-register statistics; memory is bounded by the number of
+ * registers (each chart series is decimated to at most MAX_POINTS), never by the number of messages.
+ */
+import type { CaptureWarning } from '../capture/types.js';
+import type { GattDatabase } from '../bluetooth/types.js';
+import type { VictronRecord } from '../victron/index.js';
+
+const MAX_POINTS = 2000;
+const MAX_ISSUES = 500;
+const MAX_SAMPLES = 5;
+
+export interface RegisterStats {
+  register: number;
+  name?: string;
+  unit?: string;
+  count: number;
+  first?: unknown;
+  last?: unknown;
+  min?: number;
+  max?: number;
+  /** Value sizes seen (bytes). */
+  sizes: number[];
+  /** Up to 5 distinct raw values (hex), for unknown registers. */
+  samples: string[];
+  /** [unix ms, value] points for the chart, decimated. */
+  points: [number, number][];
+}
+
+export interface ConnectionReport {
+  connection: number;
+  device?: string;
+  profile?: string;
+  firstFrame: number;
+  lastFrame: number;
+  counts: { message: number; control: number; unknown: number; padding: number };
+  registers: RegisterStats[];
+  unknownRegisters: RegisterStats[];
+  gatt?: GattDatabase;
+}
+
+export interface Issue {
+  frame?: number;
+  kind: string;
+  message: string;
+  hex?: string;
+}
+
+export interface Report {
+  capture: string;
+  format: string;
+  generated: string;
+  connections: ConnectionReport[];
+  issues: Issue[];
+  issuesOmitted: number;
+}
+
+interface Series {
+  stats: RegisterStats;
+  stride: number;
+  seen: number;
+}
+
+interface Conn {
+  rep: ConnectionReport;
+  regs: Map<number, Series>;
+}
+
+export class ReportBuilder {
+  private conns = new Map<string, Conn>();
+  private issues: Issue[] = [];
+  private omitted = 0;
+
+  constructor(
+    private readonly capture: string,
+    private readonly format: string,
+  ) {}
+
+  issue(i: Issue): void {
+    if (this.issues.length < MAX_ISSUES) this.issues.push(i);
+    else this.omitted++;
+  }
+
+  warning(w: CaptureWarning): void {
+    this.issue({ frame: w.frame, kind: `capture: ${w.code}`, message: w.message });
+  }
+
+  add(r: VictronRecord): void {
+    const key = `${r.connection}/${r.device ?? ''}`;
+    let c = this.conns.get(key);
+    if (!c) {
+      c = { rep: { connection: r.connection, device: r.device, profile: r.profile, firstFrame: r.frame, lastFrame: r.frame, counts: { message: 0, control: 0, unknown: 0, padding: 0 }, registers: [], unknownRegisters: [] }, regs: new Map() };
+      this.conns.set(key, c);
+    }
+    const rep = c.rep;
+    rep.lastFrame = Math.max(rep.lastFrame, r.frame);
+    rep.counts[r.kind]++;
+    if (r.profile) rep.profile = r.profile;
+    if (r.kind === 'unknown') this.issue({ frame: r.frame, kind: 'unknown bytes', message: `${r.reason ?? 'unknown'} (frames ${r.frames.join(', ')}, connection 0x${r.connection.toString(16).padStart(4, '0')})`, hex: Buffer.from(r.bytes).toString('hex') });
+    if (r.kind !== 'message' || r.type !== 0x08 || r.register === undefined || !r.raw) return;
+    let s = c.regs.get(r.register);
+    if (!s) {
+      s = { stats: { register: r.register, name: r.registerName, unit: r.unit, count: 0, sizes: [], samples: [], points: [] }, stride: 1, seen: 0 };
+      c.regs.set(r.register, s);
+    }
+    const st = s.stats;
+    st.count++;
+    if (!st.sizes.includes(r.raw.length)) st.sizes.push(r.raw.length);
+    const rawHex = Buffer.from(r.raw).toString('hex');
+    if (st.samples.length < MAX_SAMPLES && !st.samples.includes(rawHex)) st.samples.push(rawHex);
+    const v = r.value;
+    if (st.first === undefined) st.first = v;
+    st.last = v;
+    if (typeof v === 'number') {
+      st.min = st.min === undefined ? v : Math.min(st.min, v);
+      st.max = st.max === undefined ? v : Math.max(st.max, v);
+      // Decimation: keep every stride-th value; when full, drop every other point and double the stride.
+      if (s.seen++ % s.stride === 0) {
+        st.points.push([Math.round(r.timeUs / 1000), v]);
+        if (st.points.length >= 2 * MAX_POINTS) {
+          st.points = st.points.filter((_, i) => i % 2 === 0);
+          s.stride *= 2;
+        }
+      }
+    }
+  }
+
+  build(gatt: GattDatabase[] = []): Report {
+    const connections: ConnectionReport[] = [];
+    for (const c of this.conns.values()) {
+      const all = [...c.regs.values()].map((s) => s.stats).sort((a, b) => a.register - b.register);
+      c.rep.registers = all.filter((s) => s.name !== undefined);
+      c.rep.unknownRegisters = all.filter((s) => s.name === undefined);
+      c.rep.gatt = gatt.find((g) => g.connection === c.rep.connection && g.device === c.rep.device) ?? gatt.find((g) => g.device !== undefined && g.device === c.rep.device);
+      connections.push(c.rep);
+    }
+    connections.sort((a, b) => a.firstFrame - b.firstFrame);
+    return { capture: this.capture, format: this.format, generated: new Date().toISOString(), connections, issues: this.issues, issuesOmitted: this.omitted };
+  }
+}
+
+const h4 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(4, '0');
+const show = (v: unknown): string => (v === undefined ? '' : v === null ? 'n/a' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+function table(head: string[], rows: string[][]): string[] {
+  const w = head.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
+  const line = (r: string[]) => '  ' + r.map((c, i) => (c.length > 40 ? c.slice(0, 39) + '…' : c).padEnd(w[i]!)).join('  ').trimEnd();
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)];
+}
+
+export function reportToText(r: Report): string {
+  const out: string[] = [`Report of ${r.capture} (${r.format})`, ''];
+  if (r.connections.length === 0) out.push('No Victron traffic found in this capture.', '');
+  for (const c of r.connections) {
+    out.push(`Connection 0x${c.connection.toString(16).padStart(4, '0')} ${c.device ?? '(address unknown)'}  profile ${c.profile ?? '-'}  frames ${c.firstFrame}-${c.lastFrame}`);
+    out.push(`  ${c.counts.message} messages, ${c.counts.control} control, ${c.counts.unknown} unknown, ${c.counts.padding} padding`);
+    if (c.gatt) for (const s of c.gatt.services) for (const ch of s.characteristics) out.push(`  GATT ${h4(ch.valueHandle)} ${ch.uuid} [${ch.propertyNames.join(', ')}]`);
+    out.push('');
+    if (c.registers.length) {
+      out.push(...table(['register', 'name', 'unit', 'readings', 'first', 'last', 'min', 'max'], c.registers.map((s) => [h4(s.register), s.name ?? '', s.unit ?? '', String(s.count), show(s.first), show(s.last), show(s.min), show(s.max)])));
+      out.push('');
+    }
+    if (c.unknownRegisters.length) {
+      out.push('  Unknown registers (not in any profile):');
+      out.push(...table(['register', 'readings', 'sizes', 'sample raw values'], c.unknownRegisters.map((s) => [h4(s.register), String(s.count), s.sizes.join(','), s.samples.join(' ')])));
+      out.push('');
+    }
+  }
+  if (r.issues.length) {
+    out.push('Unknown bytes and warnings:');
+    for (const i of r.issues) out.push(`  ${i.frame !== undefined ? `frame ${i.frame}: ` : ''}${i.kind}: ${i.message}${i.hex ? `  [${i.hex}]` : ''}`);
+    if (r.issuesOmitted) out.push(`  … and ${r.issuesOmitted} more`);
+  }
+  return out.join('\n') + '\n';
+}
