@@ -110,6 +110,14 @@ export function decodeRegisterValue(def: RegisterDef | undefined, bytes: Uint8Ar
     size = registerSize(def);
     sizeCache.set(def, size);
   }
+  if (def.fields.length === 1) {
+    // Fast path for the common case, a single scalar of the right size.
+    const f = def.fields[0]!;
+    if (f.type !== 'bits' && f.type !== 'string' && f.type !== 'bytes' && bytes.length === SIZES[f.type]) {
+      const v = scalarValue(f, readInt(bytes, 0, f.type));
+      return f.unit ? { value: v.value, text: v.text, unit: f.unit } : { value: v.value, text: v.text };
+    }
+  }
   const state = { byte: 0, bit: 0 };
   const values: [RegisterField, FieldValue | null][] = [];
   let short = false;

@@ -290,7 +290,10 @@ export class VictronDecoder {
       case 0x05:
         if (m.registers && m.registers.length > 0) {
           for (const reg of m.registers) {
-            out.push({ ...common, register: reg, registerName: regName(reg) });
+            // A fresh literal per register (object spread is slow on this hot path).
+            const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, device: c.device, direction, handle, profile: common.profile, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: regName(reg) };
+            if (common.problem) rec.problem = common.problem;
+            out.push(rec);
             this.addPending(c, `${m.instance}/r${reg}`, r, m, reg);
           }
         } else out.push(common);

@@ -78,7 +78,8 @@ class StreamBuffer {
       ranges.push({ frame: s.frame, start: s.pieceOffset + (a - s.start), end: s.pieceOffset + (b - s.start) });
       last = s;
     }
-    return { bytes: this.buf.slice(0, end), frames, ranges, frame: last?.frame ?? 0, timeUs: last?.timeUs ?? 0 };
+    // A view, not a copy: pieces are views of capture chunks that are never reused.
+    return { bytes: this.buf.subarray(0, end), frames, ranges, frame: last?.frame ?? 0, timeUs: last?.timeUs ?? 0 };
   }
 
   consume(n: number): void {
