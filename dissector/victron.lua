@@ -2890,6 +2890,9 @@ local continued = {} -- frame -> frame that completed its bytes
 local roles = {}     -- chandle -> { [handle] = role }, layout
 local layouts = {}   -- chandle -> chosen layout
 
+local IS_DEFAULT = {}
+for _, h in ipairs(DEFAULT_HANDLES) do IS_DEFAULT[h] = true end
+
 local function role_of(chandle, handle, uuid, value, opcode, dir)
   roles[chandle] = roles[chandle] or {}
   local r = roles[chandle]
@@ -2912,6 +2915,12 @@ local function role_of(chandle, handle, uuid, value, opcode, dir)
     return role
   end
   if r[handle] then return r[handle] end
+  if not IS_DEFAULT[handle] then
+    -- Neither discovery nor a default layout names this handle: the user bound it with Decode As.
+    -- Its role is unknown, so treat it as Data (messages still complete as their bytes arrive).
+    r[handle] = "data"
+    return "data"
+  end
   if layouts[chandle] then return nil end
   if value == nil or #value == 0 then return nil end
   if not (opcode == 0x52 or opcode == 0x12 or opcode == 0x1b or opcode == 0x1d) then return nil end
@@ -3119,6 +3128,11 @@ function victron.dissector(tvb, pinfo, tree)
     end
   else
     role = roles[chandle] and roles[chandle][handle]
+  end
+  if role == nil then
+    -- Not Victron traffic (another device on a default handle): let btatt show the value itself.
+    pinfo.private["victron"] = nil
+    return 0
   end
   pinfo.cols.protocol = "Victron"
   local root = tree:add(victron, tvb(), "Victron VE.Smart")

@@ -75,3 +75,11 @@ for (const file of files) {
     same(luaRows(file, true), ts, 'two passes');
   });
 }
+
+test('other devices on default handles are left alone (no Victron tree, btatt keeps the value)', () => {
+  const file = path.join(SHARED_CAPTURES, 'govee-h5100-android.btsnoop');
+  assert.equal(tshark(['-X', `lua_script:${LUA}`, '-r', file, '-Y', 'victron']).trim(), '');
+  const withLua = tshark(['-X', `lua_script:${LUA}`, '-r', file, '-Y', 'btatt.value', '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value']);
+  const without = tshark(['-r', file, '-Y', 'btatt.value', '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value']);
+  assert.equal(withLua, without);
+});
