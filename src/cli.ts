@@ -44,20 +44,25 @@ function bluetoothEvent(e: BluetoothEvent): void {
 
 type Format = 'text' | 'ndjson' | 'csv';
 
-async function runAtt(file: string, format: Format): Promise<number> {
-  const progress = new Progress(`reading ${file}`);
-  let diagnostics = 0;
-  const scan = await scanAtt(file, {
-    onWarning: (w) => {
+/** Reader callbacks shared by the commands: warnings end the progress line, diagnostics are counted. */
+function readCallbacks(progress: Progress, onDiagnostic: () => void = () => {}) {
+  return {
+    onWarning: (w: CaptureWarning) => {
       progress.done();
       captureWarning(w);
     },
-    onProgress: (done, total) => progress.update(done, total),
-    onEvent: (e) => {
-      if (e.kind === 'diagnostic') diagnostics++;
+    onProgress: (done: number, total: number) => progress.update(done, total),
+    onEvent: (e: BluetoothEvent) => {
+      if (e.kind === 'diagnostic') onDiagnostic();
       bluetoothEvent(e);
     },
-  });
+  };
+}
+
+async function runAtt(file: string, format: Format): Promise<number> {
+  const progress = new Progress(`reading ${file}`);
+  let diagnostics = 0;
+  const scan = await scanAtt(file, readCallbacks(progress, () => diagnostics++));
   const out = new LineWriter(process.stdout);
   if (format === 'csv') await out.line(ATT_CSV_HEADER);
   if (format === 'text') await out.line(ATT_TEXT_HEADER);
@@ -78,14 +83,7 @@ async function runAtt(file: string, format: Format): Promise<number> {
 
 async function runGatt(file: string, format: 'text' | 'json'): Promise<number> {
   const progress = new Progress(`reading ${file}`);
-  const scan = await scanAtt(file, {
-    onWarning: (w) => {
-      progress.done();
-      captureWarning(w);
-    },
-    onProgress: (done, total) => progress.update(done, total),
-    onEvent: bluetoothEvent,
-  });
+  const scan = await scanAtt(file, readCallbacks(progress));
   for await (const _ of scan.batches()) {
     // the GATT map is learned as PDUs stream by
   }
@@ -100,19 +98,7 @@ async function runDecode(file: string, format: Format, profileArg: string | unde
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
   const progress = new Progress(`decoding ${file}`);
   let diagnostics = 0;
-  const scan = await scanVictron(file, {
-    profiles,
-    profile,
-    onWarning: (w) => {
-      progress.done();
-      captureWarning(w);
-    },
-    onProgress: (done, total) => progress.update(done, total),
-    onEvent: (e) => {
-      if (e.kind === 'diagnostic') diagnostics++;
-      bluetoothEvent(e);
-    },
-  });
+  const scan = await scanVictron(file, { profiles, profile, ...readCallbacks(progress, () => diagnostics++) });
   const out = new LineWriter(process.stdout);
   if (format === 'csv') out.add(VICTRON_CSV_HEADER);
   if (format === 'text') out.add(VICTRON_TEXT_HEADER);
@@ -144,16 +130,7 @@ async function runDecode(file: string, format: Format, profileArg: string | unde
 
 async function summarize(file: string, profiles: ResolvedProfile[], profile: ResolvedProfile | undefined): Promise<DeviceSummary[]> {
   const progress = new Progress(`reading ${file}`);
-  const scan = await scanVictron(file, {
-    profiles,
-    profile,
-    onWarning: (w) => {
-      progress.done();
-      captureWarning(w);
-    },
-    onProgress: (done, total) => progress.update(done, total),
-    onEvent: bluetoothEvent,
-  });
+  const scan = await scanVictron(file, { profiles, profile, ...readCallbacks(progress) });
   const sum = new CaptureSummarizer();
   for await (const batch of scan.batches()) for (const r of batch) sum.add(r);
   progress.done();

@@ -108,9 +108,5 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
     if (batch.length) yield batch;
     state.progress(carry.offset);
   }
-  if (carry.available > 0) {
-    const off = carry.offset;
-    state.warn({ code: 'truncated-file', message: `capture ends inside a record at byte offset ${off} (frame ${frame + 1}): ${carry.available} byte(s) of an incomplete record ignored`, fileOffset: off, frame: frame + 1 });
-  }
-  state.finish(carry.offset);
+  state.endOfInput(carry.offset, carry.available, frame + 1, 'record');
 }

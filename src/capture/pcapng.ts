@@ -203,9 +203,5 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
     if (batch.length) yield batch;
     state.progress(carry.offset);
   }
-  if (carry.available > 0) {
-    const off = carry.offset;
-    state.warn({ code: 'truncated-file', message: `capture ends inside a block at byte offset ${off} (frame ${frame + 1}): ${carry.available} byte(s) of an incomplete block ignored`, fileOffset: off, frame: frame + 1 });
-  }
-  state.finish(carry.offset);
+  state.endOfInput(carry.offset, carry.available, frame + 1, 'block');
 }

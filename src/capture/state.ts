@@ -27,6 +27,14 @@ export class ReadState {
     }
   }
 
+  /** End of input: bytes left over are an incomplete record (warned with their offset). */
+  endOfInput(offset: number, leftover: number, nextFrame: number, unit: 'record' | 'block'): void {
+    if (leftover > 0) {
+      this.warn({ code: 'truncated-file', message: `capture ends inside a ${unit} at byte offset ${offset} (frame ${nextFrame}): ${leftover} byte(s) of an incomplete ${unit} ignored`, fileOffset: offset, frame: nextFrame });
+    }
+    this.finish(offset);
+  }
+
   finish(bytesRead: number): void {
     this.bytesRead = bytesRead;
     this.opts.onProgress?.(bytesRead, this.totalBytes);

@@ -4,7 +4,7 @@
  * parameters have unexpected types is still framed (its bytes are known) and carries `problems`.
  */
 import { inflateSync } from 'node:zlib';
-import { readItem, type CborItem } from './cbor.js';
+import { cborToJs, readItem, type CborItem } from './cbor.js';
 
 export interface OpcodeDef {
   name: string;
@@ -84,24 +84,6 @@ export function qUncompress(b: Uint8Array): Uint8Array {
   return out;
 }
 
-function jsValue(it: CborItem): unknown {
-  switch (it.major) {
-    case 'uint':
-    case 'nint':
-      return typeof it.value === 'bigint' ? it.value.toString() : it.value;
-    case 'bytes':
-      return Buffer.from(it.value).toString('hex');
-    case 'array':
-      return it.items.map(jsValue);
-    case 'map':
-      return it.entries.map(([k, v]) => [jsValue(k), jsValue(v)]);
-    case 'tag':
-      return jsValue(it.item);
-    default:
-      return it.value ?? null;
-  }
-}
-
 /** Interprets the parameters of a framed message by its opcode. */
 function interpret(m: VictronMessage): void {
   const p = m.params;
@@ -175,7 +157,7 @@ function interpret(m: VictronMessage): void {
         const flat = a.items.every((x) => x.major !== 'array');
         const pairs: CborItem[][] = flat ? [] : a.items.map((x) => (x.major === 'array' ? x.items : [x]));
         if (flat) for (let i = 0; i < a.items.length; i += 2) pairs.push(a.items.slice(i, i + 2));
-        for (const [k, v] of pairs) m.pathEntries.push({ index: uintOf(k) ?? -1, value: v ? jsValue(v) : null });
+        for (const [k, v] of pairs) m.pathEntries.push({ index: uintOf(k) ?? -1, value: v ? cborToJs(v) : null });
       }
       break;
     }
@@ -196,7 +178,7 @@ function interpret(m: VictronMessage): void {
       break;
     case 0x0f:
       m.pathIndex = uintOf(p[1]);
-      m.pathValue = jsValue(p[2]!);
+      m.pathValue = cborToJs(p[2]!);
       if (p[2]!.major === 'bytes') m.raw = p[2]!.value;
       break;
     case 0x10:
