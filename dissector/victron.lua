@@ -3117,14 +3117,18 @@ function victron.dissector(tvb, pinfo, tree)
   if #uuids > 0 then uuid = tostring(uuids[#uuids].value):lower() end
   if uuid and not uuid:find("-") and #uuid == 32 then uuid = uuid:sub(1, 8) .. "-" .. uuid:sub(9, 12) .. "-" .. uuid:sub(13, 16) .. "-" .. uuid:sub(17, 20) .. "-" .. uuid:sub(21) end
   local value = tvb:bytes():raw()
-  local dir = pinfo.p2p_dir
+  local dir = nil
   local frame = pinfo.number
   local role
   if not pinfo.visited then
     role = role_of(chandle, handle, uuid, value, opcode, dir)
     local carries = (opcode == 0x52 or opcode == 0x12 or opcode == 0x1b or opcode == 0x1d)
     if role and role ~= "control" and carries then
-      push_piece(chandle .. "/" .. tostring(dir), frame, value, role == "lastData")
+      -- Direction from the opcode (writes go to the device, notifications come from it): pinfo.p2p_dir
+      -- is unknown in captures without a direction header (link type 187).
+      local way = "d2h"
+      if opcode == 0x52 or opcode == 0x12 then way = "h2d" end
+      push_piece(chandle .. "/" .. way, frame, value, role == "lastData")
     end
   else
     role = roles[chandle] and roles[chandle][handle]
