@@ -246,6 +246,13 @@ export class VictronDecoder {
     if (!carries || !v) return [];
     const stream = `${c.key}/${pdu.direction}`;
     const out: VictronRecord[] = [];
+    if (pdu.truncated) {
+      // The capture kept only the start of this value (snap length, Android filtered log): it cannot
+      // be framed, and whatever was pending in the transfer is cut too.
+      for (const r of this.streams.flush(stream, 'transfer interrupted by a value the capture cut short')) this.toRecords(c, pdu.direction, pdu.handle, r, out);
+      out.push({ kind: 'unknown', frame: pdu.frame, frames: [pdu.frame], timeUs: pdu.timeUs, connection: c.connection, device: c.device, direction: pdu.direction, handle: pdu.handle, profile: (c.profile ?? this.fallback)?.id, bytes: v, ranges: [{ frame: pdu.frame, start: 0, end: v.length }], reason: 'ATT value cut short by the capture (snap length or Android filtered log)' });
+      return out;
+    }
     for (const r of this.streams.push(stream, { bytes: v, frame: pdu.frame, timeUs: pdu.timeUs, role: role === 'lastData' ? 'lastData' : 'data' })) {
       this.toRecords(c, pdu.direction, pdu.handle, r, out);
     }

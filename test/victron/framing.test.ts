@@ -141,3 +141,15 @@ test('property: any split over Data/LastData with any padding decodes to the sam
     { numRuns: 400 },
   );
 });
+
+test('a value the capture cut short (Android filtered log) is unknown, and does not corrupt the next transfer', async () => {
+  const { VictronDecoder } = await import('../../src/victron/index.js');
+  const { profiles } = await import('../helpers/decode.js');
+  const d = new VictronDecoder({ profiles });
+  const pdu = (frame: number, value: string, truncated: boolean) => ({ frame, frames: [frame], timeUs: frame, connection: 0x40, device: 'aa:bb:cc:dd:ee:ff', direction: 'device-to-host' as const, opcode: 0x1b, opcodeName: 'Handle Value Notification', handle: 0x24, uuid: '306b0003-b081-4037-83dc-e59fcc3cdfd0', value: hex(value), fields: {}, truncated, raw: new Uint8Array(0) });
+  const cut = d.pushAtt(pdu(1, '080319ed8d', true));
+  assert.deepEqual(cut.map((r) => [r.kind, h(r.bytes)]), [['unknown', '080319ed8d']]);
+  assert.match(cut[0]!.reason!, /cut short by the capture/);
+  const next = d.pushAtt(pdu(2, '080319ed8d422f05', false));
+  assert.deepEqual(next.map((r) => [r.kind, r.value]), [['message', 13.27]]);
+});
