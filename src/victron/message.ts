@@ -189,26 +189,44 @@ function interpret(m: VictronMessage): void {
 }
 
 /** Parses one message at `offset`. */
-/** Small unsigned integer head at `p` (values < 2^32): [value, end] or undefined when not that simple. */
-function smallUint(buf: Uint8Array, p: number): [number, number] | undefined {
+/** End offset of the last smallUint() read (a module variable instead of a tuple: no allocation). */
+let uintEnd = 0;
+
+/** Small unsigned integer head at `p` (values < 2^32), or -1 when not that simple or not all there. */
+function smallUint(buf: Uint8Array, p: number): number {
   const b = buf[p];
-  if (b === undefined || b > 0x1a) return undefined;
-  if (b < 0x18) return [b, p + 1];
-  if (b === 0x18) return p + 1 < buf.length ? [buf[p + 1]!, p + 2] : undefined;
-  if (b === 0x19) return p + 2 < buf.length ? [(buf[p + 1]! << 8) | buf[p + 2]!, p + 3] : undefined;
-  return p + 4 < buf.length ? [((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!), p + 5] : undefined;
+  if (b === undefined || b > 0x1a) return -1;
+  if (b < 0x18) {
+    uintEnd = p + 1;
+    return b;
+  }
+  if (b === 0x18) {
+    if (p + 1 >= buf.length) return -1;
+    uintEnd = p + 2;
+    return buf[p + 1]!;
+  }
+  if (b === 0x19) {
+    if (p + 2 >= buf.length) return -1;
+    uintEnd = p + 3;
+    return (buf[p + 1]! << 8) | buf[p + 2]!;
+  }
+  if (p + 4 >= buf.length) return -1;
+  uintEnd = p + 5;
+  return ((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!);
 }
 
 /** The bulk of a capture is 0x08 value messages: read them without the general item reader. */
 function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   const inst = smallUint(buf, offset + 1);
-  if (!inst) return undefined;
-  const reg = smallUint(buf, inst[1]);
-  if (!reg) return undefined;
-  const hb = buf[reg[1]];
+  if (inst < 0) return undefined;
+  const instEnd = uintEnd;
+  const reg = smallUint(buf, instEnd);
+  if (reg < 0) return undefined;
+  const regEnd = uintEnd;
+  const hb = buf[regEnd];
   if (hb === undefined || hb < 0x40 || hb > 0x58) return undefined;
   let len = hb - 0x40;
-  let start = reg[1] + 1;
+  let start = regEnd + 1;
   if (hb === 0x58) {
     if (start >= buf.length) return undefined;
     len = buf[start]!;
@@ -218,12 +236,12 @@ function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   if (end > buf.length) return undefined;
   const raw = buf.subarray(start, end);
   const params: CborItem[] = [
-    { major: 'uint', value: inst[0], start: offset + 1, end: inst[1] },
-    { major: 'uint', value: reg[0], start: inst[1], end: reg[1] },
-    { major: 'bytes', value: raw, start: reg[1], end },
+    { major: 'uint', value: inst, start: offset + 1, end: instEnd },
+    { major: 'uint', value: reg, start: instEnd, end: regEnd },
+    { major: 'bytes', value: raw, start: regEnd, end },
   ];
-  const message: VictronMessage = { type: 8, typeName: 'value', instance: inst[0], register: reg[0], raw, params, problems: [] };
-  if (reg[0] > 0xffff) message.problems.push('register is not a 16-bit unsigned integer');
+  const message: VictronMessage = { type: 8, typeName: 'value', instance: inst, register: reg, raw, params, problems: [] };
+  if (reg > 0xffff) message.problems.push('register is not a 16-bit unsigned integer');
   return { ok: true, message, end };
 }
 
