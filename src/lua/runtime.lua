@@ -250,6 +250,8 @@ local results = {}   -- frame -> list of records { kind, bytes, frames, reason }
 local continued = {} -- frame -> frame that completed its bytes
 local roles = {}     -- chandle -> { [handle] = role }, layout
 local layouts = {}   -- chandle -> chosen layout
+local processed = {} -- frame -> true once its bytes went into the state
+local last_processed = 0
 
 local IS_DEFAULT = {}
 for _, h in ipairs(DEFAULT_HANDLES) do IS_DEFAULT[h] = true end
@@ -392,6 +394,8 @@ function victron.init()
   continued = {}
   roles = {}
   layouts = {}
+  processed = {}
+  last_processed = 0
 end
 
 -- ---------------- display
@@ -448,6 +452,29 @@ local function show_message(rec, tree, chandle, infos)
       i = i + 1
     end
     infos[#infos + 1] = "get " .. table.concat(regs, ",")
+  elseif t == 0x06 then
+    -- set values: [register, bytes] pairs, flat or nested
+    local _, n, q = head(s, m.params[2][1])
+    local sets = {}
+    local stop = m.params[2][2]
+    while q < stop and s:byte(q) ~= 0xff do
+      local major = math.floor(s:byte(q) / 32)
+      if major == 4 then q = q + 1 end
+      local reg, q2 = uint_at(s, q)
+      if reg == nil then break end
+      local _, len, q3 = head(s, q2)
+      if len == nil then break end
+      sub:add(f.set_register, tvb(q - 1, q2 - q), reg)
+      sub:add(f.set_raw, tvb(q3 - 1, len))
+      local name = profile_name(chandle, reg)
+      if name then sub:add(f.register_name, tvb(q - 1, q2 - q), name) end
+      sets[#sets + 1] = string.format("0x%04X", reg)
+      q = q3 + len
+    end
+    infos[#infos + 1] = "set " .. table.concat(sets, ",")
+  elseif t == 0x02 then
+    sub:add(f.value_text, range(1), "device list")
+    infos[#infos + 1] = "device list"
   elseif t == 0x07 or t == 0x09 then
     if t == 0x09 then
       local reg = uint_at(s, m.params[2][1])
@@ -481,7 +508,12 @@ function victron.dissector(tvb, pinfo, tree)
   local dir = nil
   local frame = pinfo.number
   local role
-  if not pinfo.visited then
+  -- State is built once per frame, in frame order. Not on `not pinfo.visited` alone: tshark -2 may run
+  -- its first pass without a protocol tree, so without the btatt fields this needs; the second pass,
+  -- in order, then builds it. Frames dissected out of order (a click in the GUI) only read it.
+  if handle ~= nil and opcode ~= nil and processed[frame] == nil and frame > last_processed then
+    processed[frame] = true
+    last_processed = frame
     role = role_of(chandle, handle, uuid, value, opcode, dir)
     local carries = (opcode == 0x52 or opcode == 0x12 or opcode == 0x1b or opcode == 0x1d)
     if role and role ~= "control" and carries then
@@ -504,6 +536,16 @@ function victron.dissector(tvb, pinfo, tree)
   if role == "control" then
     local b = value:byte(1)
     local what = (opcode == 0x0b and "negotiation data") or CONTROL[b] or "unknown control bytes"
+    -- parameters, as src/victron/control.ts shows them
+    if opcode ~= 0x0b then
+      if b == 0xfa and #value == 3 then what = string.format("%s: 0x%02x 0x%02x", what, value:byte(2), value:byte(3))
+      elseif b == 0xf9 and #value == 2 then what = string.format("%s: %d free chunk(s)", what, value:byte(2))
+      elseif b == 0xf7 and #value >= 2 then
+        local code = value:byte(2)
+        if #value == 3 then code = code + 256 * value:byte(3) end
+        what = string.format("%s code %d", what, code)
+      end
+    end
     root:add(f.control, tvb(), what)
     pinfo.cols.info:append(" Control: " .. what)
     return
@@ -531,6 +573,13 @@ function victron.dissector(tvb, pinfo, tree)
 end
 
 -- ---------------- registration
+-- The Field extractors above need the protocol tree, which tshark -2 (and the GUI without colouring
+-- rules) does not build on its first pass when no filter asks for fields. A do-nothing postdissector
+-- registered with allfields=true makes Wireshark build it, so the first pass sees handles and UUIDs.
+local victron_fields = Proto("victron_fields", "Victron field priming (internal)")
+function victron_fields.dissector(tvb, pinfo, tree) end
+register_postdissector(victron_fields, true)
+
 local handle_table = DissectorTable.get("btatt.handle")
 for _, h in ipairs(DEFAULT_HANDLES) do handle_table:add(h, victron) end
 handle_table:add_for_decode_as(victron)

@@ -21,11 +21,13 @@ interface Row {
 }
 
 export function luaRows(file: string, twoPass: boolean, lua = LUA): Map<number, Row> {
-  const out = tshark(['-X', `lua_script:${lua}`, '-r', file, ...(twoPass ? ['-2'] : []), '-Y', 'victron.register', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=;', '-e', 'frame.number', '-e', 'victron.register', '-e', 'victron.raw', '-e', 'victron.value']);
+  // No display filter: with one, tshark builds the tree on the first pass anyway, hiding state bugs.
+  const out = tshark(['-X', `lua_script:${lua}`, '-r', file, ...(twoPass ? ['-2'] : []), '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=;', '-e', 'frame.number', '-e', 'victron.register', '-e', 'victron.raw', '-e', 'victron.value']);
   const rows = new Map<number, Row>();
   for (const line of out.split('\n')) {
     if (!line) continue;
     const [frame, regs, raws, values] = line.split('\t');
+    if (!regs) continue;
     rows.set(Number(frame), {
       frame: Number(frame),
       registers: regs ? regs.split(';').map((x) => parseInt(x, 16)) : [],
