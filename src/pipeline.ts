@@ -40,8 +40,8 @@ export async function scanAtt(path: string, opts: AttScanOptions = {}): Promise<
     for await (const batch of reader.batches()) {
       const out: AttPdu[] = [];
       for (const rec of batch) {
-        const got = extractor.push(rec);
-        for (let i = 0; i < got.length; i++) out.push(got[i]!);
+        const pdu = extractor.pushOne(rec);
+        if (pdu) out.push(pdu);
       }
       if (out.length) yield out;
     }
@@ -78,12 +78,12 @@ export async function scanVictron(path: string, opts: DecodeScanOptions): Promis
     for await (const batch of reader.batches()) {
       const out: VictronRecord[] = [];
       for (const rec of batch) {
-        const pdus = extractor.push(rec);
+        const pdu = extractor.pushOne(rec);
         if (events.length) {
           for (const e of events) for (const r of decoder.pushEvent(e)) out.push(r);
           events.length = 0;
         }
-        for (const p of pdus) for (const r of decoder.pushAtt(p)) out.push(r);
+        if (pdu) for (const r of decoder.pushAtt(pdu)) out.push(r);
       }
       if (out.length) yield out;
     }

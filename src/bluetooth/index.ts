@@ -95,15 +95,21 @@ export class AttExtractor {
 
   /** Feeds one HCI record; returns the ATT PDUs it completed (usually zero or one). */
   push(rec: HciRecord): AttPdu[] {
+    const pdu = this.pushOne(rec);
+    return pdu ? [pdu] : [];
+  }
+
+  /** Like push(), without an array per record (an HCI record completes at most one ATT PDU). */
+  pushOne(rec: HciRecord): AttPdu | undefined {
     if (rec.packetType === HciPacketType.Event) {
       this.event(rec);
-      return [];
+      return undefined;
     }
-    if (rec.packetType !== HciPacketType.AclData) return [];
+    if (rec.packetType !== HciPacketType.AclData) return undefined;
     this.current = rec;
     const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, this.aclDiag);
-    if (!l2 || l2.cid !== ATT_CID || l2.payload.length === 0) return [];
-    return [this.att(rec, l2.connection, l2.payload, l2.frames, l2.truncated)];
+    if (!l2 || l2.cid !== ATT_CID || l2.payload.length === 0) return undefined;
+    return this.att(rec, l2.connection, l2.payload, l2.frames, l2.truncated);
   }
 
   private event(rec: HciRecord): void {
