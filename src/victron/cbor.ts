@@ -1,50 +1,75 @@
 /**
- * A small incremental CBOR (RFC 8949) item reader. Hand-written on purpose: the well-kept JS CBOR
- * libraries (cbor, cbor-x, cborg) decode complete buffers and throw one error type for both "the
- * buffer ends inside this item" and "these bytes are not CBOR"; the Victron stream needs to tell
- * the two apart (wait for the next ATT piece vs. report unknown bytes) and to know where each item
- * starts and ends in the stream.
+ * A small incremental CBOR (RFC 8949) item reader.
+ *
+ * Hand-written on purpose: no well-kept JS CBOR library (cbor, cbor-x, cborg) reports, for a
+ * partial buffer, "need more bytes" apart from "malformed", with byte offsets. They decode complete
+ * buffers and throw one kind of error for both "the buffer ends inside this item" and "these bytes
+ * are not CBOR". The Victron stream needs the difference (wait for the next ATT piece vs. report
+ * unknown bytes) and needs to know where every item starts and ends in the stream.
+ *
+ * Limits that keep garbage from costing much: nesting deeper than {@link MAX_DEPTH} is malformed
+ * (no stack blow-up), and a length argument above {@link MAX_LENGTH} (longer than any Victron
+ * message) is malformed instead of being waited for.
  */
 
+interface ItemBase {
+  /** Offset of the item's first byte (its initial byte) in the buffer. */
+  start: number;
+  /** Offset just past the item's last byte (for indefinite items: past the break 0xff). */
+  end: number;
+  /** Bytes of the head: initial byte plus argument (1, 2, 3, 5 or 9). */
+  headLength: number;
+  /** True for indefinite-length strings, arrays and maps (initial byte with additional info 31). */
+  indefinite: boolean;
+}
+
 export type CborItem =
-  | { major: 'uint'; value: number | bigint; start: number; end: number }
-  | { major: 'nint'; value: number | bigint; start: number; end: number }
-  | { major: 'bytes'; value: Uint8Array; start: number; end: number; indefinite?: boolean }
-  | { major: 'text'; value: string; start: number; end: number; indefinite?: boolean }
-  | { major: 'array'; items: CborItem[]; start: number; end: number; indefinite?: boolean }
-  | { major: 'map'; entries: [CborItem, CborItem][]; start: number; end: number; indefinite?: boolean }
-  | { major: 'tag'; tag: number | bigint; item: CborItem; start: number; end: number }
-  | { major: 'simple'; value: number | boolean | null | undefined; start: number; end: number }
-  | { major: 'float'; value: number; start: number; end: number };
+  | (ItemBase & { major: 'uint'; value: number | bigint })
+  /** Negative integer: `value` is the integer itself (-1 - argument). */
+  | (ItemBase & { major: 'nint'; value: number | bigint })
+  /** Byte string (indefinite: the chunks concatenated). A view into the buffer when definite. */
+  | (ItemBase & { major: 'bytes'; value: Uint8Array })
+  | (ItemBase & { major: 'text'; value: string })
+  | (ItemBase & { major: 'array'; children: CborItem[] })
+  /** Map: `children` alternates key, value, key, value, ... (see {@link mapEntries}). */
+  | (ItemBase & { major: 'map'; children: CborItem[] })
+  | (ItemBase & { major: 'tag'; tag: number | bigint; value: CborItem })
+  /** Simple value: false, true, null, undefined, or the number of an unassigned simple value. */
+  | (ItemBase & { major: 'simple'; value: number | boolean | null | undefined })
+  | (ItemBase & { major: 'float'; value: number });
+
+export type CborMajor = CborItem['major'];
 
 export type ReadResult =
   | { ok: true; item: CborItem; end: number }
   | { ok: false; needMore: true }
   | { ok: false; needMore: false; error: string; offset: number };
 
-const MAX_DEPTH = 16;
+/** Deeper nesting is treated as garbage. */
+export const MAX_DEPTH = 32;
 /** Longer strings or arrays than any Victron message can hold: treated as garbage, not waited for. */
-const MAX_LENGTH = 1 << 16;
+export const MAX_LENGTH = 1 << 16;
 
-class NeedMore {}
+// Control flow inside the recursive reader: thrown, caught in readItem (never escapes).
+const NEED_MORE = { needMore: true } as const;
 class Malformed {
   constructor(
     readonly error: string,
     readonly offset: number,
   ) {}
 }
-const NEED_MORE = new NeedMore();
 
 const hex2 = (b: number) => b.toString(16).padStart(2, '0');
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** Reads the argument of a head whose additional information is `ai`; `pos` is just past the initial byte. */
 function readArg(buf: Uint8Array, pos: number, ai: number): [number | bigint, number] {
   if (ai < 24) return [ai, pos];
   const n = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
   if (n === 0) throw new Malformed(`reserved additional information ${ai}`, pos - 1);
   if (pos + n > buf.length) throw NEED_MORE;
-  let v = 0;
   if (n < 8) {
+    let v = 0;
     for (let i = 0; i < n; i++) v = v * 256 + buf[pos + i]!;
     return [v, pos + n];
   }
@@ -62,6 +87,13 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
+const STRING_MAJOR = ['', '', 'byte', 'text'];
+
+function lengthOf(arg: number | bigint, what: string, start: number): number {
+  if (typeof arg === 'bigint' || arg > MAX_LENGTH) throw new Malformed(`${what} of ${arg} is longer than any message`, start);
+  return arg;
+}
+
 function item(buf: Uint8Array, start: number, depth: number): CborItem {
   if (depth > MAX_DEPTH) throw new Malformed(`nesting deeper than ${MAX_DEPTH}`, start);
   if (start >= buf.length) throw NEED_MORE;
@@ -69,114 +101,111 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
   const major = ib >> 5;
   const ai = ib & 0x1f;
   let pos = start + 1;
+
   if (ai === 31) {
-    // Indefinite length: strings in chunks of their own type, arrays/maps until a break (0xff).
+    // Indefinite length: strings as definite chunks of their own type, arrays/maps up to a break.
     if (major === 2 || major === 3) {
       const chunks: Uint8Array[] = [];
+      let total = 0;
       for (;;) {
         if (pos >= buf.length) throw NEED_MORE;
-        if (buf[pos] === 0xff) {
+        const cb = buf[pos]!;
+        if (cb === 0xff) {
           pos++;
           break;
         }
-        const c = item(buf, pos, depth + 1);
-        if (c.major !== (major === 2 ? 'bytes' : 'text')) throw new Malformed('indefinite string chunk of another type', pos);
-        chunks.push(c.major === 'bytes' ? c.value : new TextEncoder().encode(c.value as string));
-        pos = c.end;
+        if (cb >> 5 !== major || (cb & 0x1f) === 31) throw new Malformed(`indefinite ${STRING_MAJOR[major]} string holds a chunk that is not a definite ${STRING_MAJOR[major]} string`, pos);
+        const [arg, p] = readArg(buf, pos + 1, cb & 0x1f);
+        const len = lengthOf(arg, 'string chunk', pos);
+        if (p + len > buf.length) throw NEED_MORE;
+        total += len;
+        if (total > MAX_LENGTH) throw new Malformed('indefinite string is longer than any message', start);
+        chunks.push(buf.subarray(p, p + len));
+        pos = p + len;
       }
-      const total = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      const all = new Uint8Array(total);
       let o = 0;
       for (const c of chunks) {
-        total.set(c, o);
+        all.set(c, o);
         o += c.length;
       }
-      return major === 2 ? { major: 'bytes', value: total, start, end: pos, indefinite: true } : { major: 'text', value: utf8.decode(total), start, end: pos, indefinite: true };
+      return major === 2
+        ? { major: 'bytes', value: all, start, end: pos, headLength: 1, indefinite: true }
+        : { major: 'text', value: utf8.decode(all), start, end: pos, headLength: 1, indefinite: true };
     }
-    if (major === 4) {
-      const items: CborItem[] = [];
+    if (major === 4 || major === 5) {
+      const children: CborItem[] = [];
       for (;;) {
         if (pos >= buf.length) throw NEED_MORE;
-        if (buf[pos] === 0xff) return { major: 'array', items, start, end: pos + 1, indefinite: true };
-        if (items.length >= MAX_LENGTH) throw new Malformed('indefinite array too long', start);
+        if (buf[pos] === 0xff) {
+          if (major === 5 && children.length % 2 !== 0) throw new Malformed('indefinite map ends after a key without its value', pos);
+          return { major: major === 4 ? 'array' : 'map', children, start, end: pos + 1, headLength: 1, indefinite: true };
+        }
+        if (children.length >= MAX_LENGTH) throw new Malformed(`indefinite ${major === 4 ? 'array' : 'map'} is longer than any message`, start);
         const c = item(buf, pos, depth + 1);
-        items.push(c);
+        children.push(c);
         pos = c.end;
       }
     }
-    if (major === 5) {
-      const entries: [CborItem, CborItem][] = [];
-      for (;;) {
-        if (pos >= buf.length) throw NEED_MORE;
-        if (buf[pos] === 0xff) return { major: 'map', entries, start, end: pos + 1, indefinite: true };
-        const k = item(buf, pos, depth + 1);
-        const v = item(buf, k.end, depth + 1);
-        entries.push([k, v]);
-        pos = v.end;
-      }
-    }
-    if (major === 7) throw new Malformed('unexpected break (0xff)', start);
+    if (major === 7) throw new Malformed('break (0xff) outside an indefinite-length item', start);
     throw new Malformed(`indefinite length is not allowed for major type ${major}`, start);
   }
+
   if (major === 7) {
     if (ai === 25 || ai === 26 || ai === 27) {
       const n = ai === 25 ? 2 : ai === 26 ? 4 : 8;
       if (pos + n > buf.length) throw NEED_MORE;
       const dv = new DataView(buf.buffer, buf.byteOffset + pos, n);
       const value = n === 2 ? halfToFloat(dv.getUint16(0)) : n === 4 ? dv.getFloat32(0) : dv.getFloat64(0);
-      return { major: 'float', value, start, end: pos + n };
+      return { major: 'float', value, start, end: pos + n, headLength: 1 + n, indefinite: false };
     }
-    if (ai >= 28) throw new Malformed(`reserved simple value encoding 0x${hex2(ib)}`, start);
+    if (ai >= 28) throw new Malformed(`reserved additional information ${ai}`, start);
     const [v, p] = readArg(buf, pos, ai);
     const n = Number(v);
+    if (ai === 24 && n < 32) throw new Malformed(`simple value ${n} in two bytes (must be one)`, start);
     const value = n === 20 ? false : n === 21 ? true : n === 22 ? null : n === 23 ? undefined : n;
-    return { major: 'simple', value, start, end: p };
+    return { major: 'simple', value, start, end: p, headLength: p - start, indefinite: false };
   }
+
   const [arg, p] = readArg(buf, pos, ai);
+  const headLength = p - start;
   pos = p;
   switch (major) {
     case 0:
-      return { major: 'uint', value: arg, start, end: pos };
+      return { major: 'uint', value: arg, start, end: pos, headLength, indefinite: false };
     case 1:
-      return { major: 'nint', value: typeof arg === 'bigint' ? -1n - arg : -1 - arg, start, end: pos };
+      return { major: 'nint', value: typeof arg === 'bigint' ? -1n - arg : -1 - arg, start, end: pos, headLength, indefinite: false };
     case 2:
     case 3: {
-      const len = Number(arg);
-      if (len > MAX_LENGTH) throw new Malformed(`string of ${len} bytes is longer than any message`, start);
+      const len = lengthOf(arg, `${STRING_MAJOR[major]} string`, start);
       if (pos + len > buf.length) throw NEED_MORE;
       const bytes = buf.subarray(pos, pos + len);
-      return major === 2 ? { major: 'bytes', value: bytes, start, end: pos + len } : { major: 'text', value: utf8.decode(bytes), start, end: pos + len };
+      return major === 2
+        ? { major: 'bytes', value: bytes, start, end: pos + len, headLength, indefinite: false }
+        : { major: 'text', value: utf8.decode(bytes), start, end: pos + len, headLength, indefinite: false };
     }
-    case 4: {
-      const len = Number(arg);
-      if (len > MAX_LENGTH) throw new Malformed(`array of ${len} items is longer than any message`, start);
-      const items: CborItem[] = [];
-      for (let i = 0; i < len; i++) {
+    case 4:
+    case 5: {
+      const n = lengthOf(arg, major === 4 ? 'array' : 'map', start) * (major === 5 ? 2 : 1);
+      const children: CborItem[] = [];
+      for (let i = 0; i < n; i++) {
         const c = item(buf, pos, depth + 1);
-        items.push(c);
+        children.push(c);
         pos = c.end;
       }
-      return { major: 'array', items, start, end: pos };
-    }
-    case 5: {
-      const len = Number(arg);
-      if (len > MAX_LENGTH) throw new Malformed(`map of ${len} entries is longer than any message`, start);
-      const entries: [CborItem, CborItem][] = [];
-      for (let i = 0; i < len; i++) {
-        const k = item(buf, pos, depth + 1);
-        const v = item(buf, k.end, depth + 1);
-        entries.push([k, v]);
-        pos = v.end;
-      }
-      return { major: 'map', entries, start, end: pos };
+      return { major: major === 4 ? 'array' : 'map', children, start, end: pos, headLength, indefinite: false };
     }
     default: {
       const inner = item(buf, pos, depth + 1);
-      return { major: 'tag', tag: arg, item: inner, start, end: inner.end };
+      return { major: 'tag', tag: arg, value: inner, start, end: inner.end, headLength, indefinite: false };
     }
   }
 }
 
-/** Reads one item at `offset`: the item, "need more bytes", or an error with the offending offset. */
+/**
+ * Reads one item at `offset`: the item and its end, "need more bytes" (the buffer ends inside the
+ * item: wait for more), or malformed with the offset of the offending byte. Never throws.
+ */
 export function readItem(buf: Uint8Array, offset: number): ReadResult {
   try {
     const it = item(buf, offset, 0);
@@ -184,27 +213,35 @@ export function readItem(buf: Uint8Array, offset: number): ReadResult {
   } catch (e) {
     if (e === NEED_MORE) return { ok: false, needMore: true };
     if (e instanceof Malformed) return { ok: false, needMore: false, error: `${e.error} (byte 0x${hex2(buf[e.offset] ?? 0)} at offset ${e.offset})`, offset: e.offset };
+    if (e instanceof RangeError) return { ok: false, needMore: false, error: `nesting too deep (${e.message})`, offset }; // not expected with MAX_DEPTH
     throw e;
   }
 }
 
-/** CBOR diagnostic-ish notation for display of parameters we don't interpret. */
+/** The key/value pairs of a map item. */
+export function mapEntries(it: CborItem & { major: 'map' }): [CborItem, CborItem][] {
+  const out: [CborItem, CborItem][] = [];
+  for (let i = 0; i + 1 < it.children.length; i += 2) out.push([it.children[i]!, it.children[i + 1]!]);
+  return out;
+}
+
+/** A JSON-friendly view of an item, for display of parameters we don't interpret (bytes as hex, bigints as strings). */
 export function cborToJs(it: CborItem): unknown {
   switch (it.major) {
     case 'uint':
     case 'nint':
       return typeof it.value === 'bigint' ? it.value.toString() : it.value;
     case 'bytes':
-      return Buffer.from(it.value).toString('hex');
+      return Buffer.from(it.value.buffer, it.value.byteOffset, it.value.byteLength).toString('hex');
     case 'text':
     case 'float':
     case 'simple':
       return it.value ?? null;
     case 'array':
-      return it.items.map(cborToJs);
+      return it.children.map(cborToJs);
     case 'map':
-      return it.entries.map(([k, v]) => [cborToJs(k), cborToJs(v)]);
+      return mapEntries(it).map(([k, v]) => [cborToJs(k), cborToJs(v)]);
     case 'tag':
-      return { tag: String(it.tag), value: cborToJs(it.item) };
+      return { tag: String(it.tag), value: cborToJs(it.value) };
   }
 }

@@ -1,44 +1,56 @@
 /**
  * Victron message framing (protocol.md, "Message framing"): a message is a CBOR unsigned opcode
- * followed by a fixed number of opcode-specific CBOR items. Parsing is tolerant: a message whose
- * parameters have unexpected types is still framed (its bytes are known) and carries `problems`.
+ * followed by a fixed number of opcode-specific CBOR items. Parsing never throws and is tolerant:
+ * a message whose parameters have unexpected shapes is still framed (its bytes are known) and
+ * carries `problems`; `shapeOk` says whether every parameter had the CBOR type its opcode takes
+ * (false suggests bytes that are not really a message: the stream reports those as unknown).
  */
 import { inflateSync } from 'node:zlib';
 import { cborToJs, readItem, type CborItem } from './cbor.js';
+
+/** What a parameter must be: a CBOR unsigned, an integer of either sign, a byte/text string, an array, or anything. */
+export type ParamKind = 'uint' | 'int' | 'bytes' | 'text' | 'array' | 'any';
 
 export interface OpcodeDef {
   name: string;
   /** Number of CBOR items after the opcode. */
   params: number;
-  /** CBOR major type each parameter must have (0 uint, 2 bytes, 3 text, 4 array; -1 any). */
-  majors: number[];
+  /** What each parameter must be. */
+  kinds: ParamKind[];
   /** Who sends it. */
   from: 'app' | 'device';
 }
 
 /** The app's own opcode tables (protocol.md). */
-export const OPCODES: Record<number, OpcodeDef> = {
-  0x01: { name: 'get devices', params: 0, from: 'app', majors: [] },
-  0x02: { name: 'device list', params: 1, from: 'device', majors: [4] },
-  0x03: { name: 'subscribe', params: 1, from: 'app', majors: [0] },
-  0x04: { name: 'unsubscribe', params: 1, from: 'app', majors: [0] },
-  0x05: { name: 'get values', params: 2, from: 'app', majors: [0, 4] },
-  0x06: { name: 'set values', params: 2, from: 'app', majors: [0, 4] },
-  0x07: { name: 'response', params: 3, from: 'device', majors: [0, 0, 0] },
-  0x08: { name: 'value', params: 3, from: 'device', majors: [0, 0, 2] },
-  0x09: { name: 'value response', params: 3, from: 'device', majors: [0, 0, 0] },
-  0x0a: { name: 'get path list', params: 1, from: 'app', majors: [0] },
-  0x0b: { name: 'get path values', params: 2, from: 'app', majors: [0, 4] },
-  0x0c: { name: 'set path values', params: 2, from: 'app', majors: [0, 4] },
-  0x0d: { name: 'path list', params: 2, from: 'device', majors: [0, 2] },
-  0x0e: { name: 'new path', params: 3, from: 'device', majors: [0, 0, 3] },
-  0x0f: { name: 'path value', params: 3, from: 'device', majors: [0, 0, -1] },
-  0x10: { name: 'path value response', params: 3, from: 'device', majors: [0, 0, 0] },
+export const OPCODES: Readonly<Record<number, OpcodeDef>> = {
+  0x01: { name: 'get devices', params: 0, from: 'app', kinds: [] },
+  0x02: { name: 'device list', params: 1, from: 'device', kinds: ['array'] },
+  0x03: { name: 'subscribe', params: 1, from: 'app', kinds: ['uint'] },
+  0x04: { name: 'unsubscribe', params: 1, from: 'app', kinds: ['uint'] },
+  0x05: { name: 'get values', params: 2, from: 'app', kinds: ['uint', 'array'] },
+  0x06: { name: 'set values', params: 2, from: 'app', kinds: ['uint', 'array'] },
+  0x07: { name: 'response', params: 3, from: 'device', kinds: ['uint', 'uint', 'int'] },
+  0x08: { name: 'value', params: 3, from: 'device', kinds: ['uint', 'uint', 'bytes'] },
+  0x09: { name: 'value response', params: 3, from: 'device', kinds: ['uint', 'uint', 'int'] },
+  0x0a: { name: 'get path list', params: 1, from: 'app', kinds: ['uint'] },
+  0x0b: { name: 'get path values', params: 2, from: 'app', kinds: ['uint', 'array'] },
+  0x0c: { name: 'set path values', params: 2, from: 'app', kinds: ['uint', 'array'] },
+  0x0d: { name: 'path list', params: 2, from: 'device', kinds: ['uint', 'bytes'] },
+  0x0e: { name: 'new path', params: 3, from: 'device', kinds: ['uint', 'int', 'text'] },
+  0x0f: { name: 'path value', params: 3, from: 'device', kinds: ['uint', 'int', 'any'] },
+  0x10: { name: 'path value response', params: 3, from: 'device', kinds: ['uint', 'int', 'int'] },
 };
 
-export interface VictronMessage {
+/** True for the opcodes of the tables (0x01-0x10). */
+export function isKnownOpcode(b: number | undefined): boolean {
+  return b !== undefined && b >= 0x01 && b <= 0x10;
+}
+
+export interface VictronMessageBody {
+  /** The opcode. */
   type: number;
   typeName: string;
+  /** First parameter of every opcode but 0x01 and 0x02. */
   instance?: number;
   /** 0x05 get values: the registers asked for. */
   registers?: number[];
@@ -46,36 +58,65 @@ export interface VictronMessage {
   entries?: { register: number; raw: Uint8Array }[];
   /** 0x08 value / 0x09 value response: the register. */
   register?: number;
-  /** 0x08 value: the register's bytes. */
+  /** 0x08 value: the register's bytes (0x0f path value: the value, when a byte string). */
   raw?: Uint8Array;
   /** 0x07 response, 0x09 value response, 0x10 path value response: the code (0 = ok). */
   response?: number;
   /** 0x07 response: the opcode answered. */
   answeredType?: number;
-  /** 0x02 device list: [instance, x] pairs (a trailing odd item is its own entry). */
+  /** 0x02 device list: [instance, x] pairs; an odd trailing item is an entry of its own (and a problem). */
   devices?: number[][];
-  /** Path opcodes. */
+  /** 0x0e, 0x0f, 0x10: the path index. */
   pathIndex?: number;
+  /** 0x0b get path values: the path indexes asked for. */
   pathIndexes?: number[];
+  /** 0x0c set path values: index and value (JSON-friendly, see cborToJs) pairs. */
   pathEntries?: { index: number; value: unknown }[];
+  /** 0x0f path value: the value (JSON-friendly, see cborToJs). */
   pathValue?: unknown;
+  /** 0x0e new path: the path. */
   text?: string;
-  /** 0x0d path list, after Qt qUncompress. */
+  /** 0x0d path list, after Qt qUncompress (absent when it does not uncompress: see problems, and params[1] for the bytes). */
   pathList?: string;
-  /** Every parameter item as parsed. */
+  /** Every parameter item as parsed (offsets index the buffer given to parseMessage). */
   params: CborItem[];
-  /** Shapes that do not match the opcode table. */
+  /** Every parameter has the CBOR type the opcode takes (and registers/instances fit 16 bits). */
+  shapeOk: boolean;
+  /** What does not match the opcode table; empty for a clean message. */
   problems: string[];
 }
 
+/** @deprecated the former name of {@link VictronMessageBody}. */
+export type VictronMessage = VictronMessageBody;
+
+export type ParseErrorKind = 'malformed' | 'not-an-opcode' | 'unknown-opcode';
+
 export type ParseResult =
-  | { ok: true; message: VictronMessage; end: number }
+  | { ok: true; message: VictronMessageBody; end: number }
   | { ok: false; needMore: true }
-  | { ok: false; needMore: false; kind: 'malformed' | 'not-an-opcode' | 'unknown-opcode'; error: string; offset: number };
+  | {
+      ok: false;
+      needMore: false;
+      /** malformed CBOR (or a parameter known to be of the wrong type before it is complete); not-an-opcode: the first item is not an unsigned integer; unknown-opcode: not in the tables. */
+      kind: ParseErrorKind;
+      error: string;
+      /** Offset of the offending byte. */
+      offset: number;
+      /** unknown-opcode: the opcode value, when it fits one byte head. */
+      opcode?: number;
+    };
 
-const uintOf = (it: CborItem | undefined): number | undefined => (it && it.major === 'uint' && typeof it.value === 'number' ? it.value : undefined);
+const hex2 = (b: number) => b.toString(16).padStart(2, '0');
+const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-/** Qt's qCompress format: 4-byte big-endian uncompressed length, then a zlib stream. */
+const uintOf = (it: CborItem | undefined): number | undefined => (it !== undefined && it.major === 'uint' && typeof it.value === 'number' ? it.value : undefined);
+const intOf = (it: CborItem | undefined): number | undefined => (it !== undefined && (it.major === 'uint' || it.major === 'nint') && typeof it.value === 'number' ? it.value : undefined);
+const u16Of = (it: CborItem | undefined): number | undefined => {
+  const v = uintOf(it);
+  return v !== undefined && v <= 0xffff ? v : undefined;
+};
+
+/** Qt's qCompress format: 4-byte big-endian uncompressed length, then a zlib stream. Throws when it does not inflate. */
 export function qUncompress(b: Uint8Array): Uint8Array {
   if (b.length < 4) throw new Error('shorter than the 4-byte length header');
   const expected = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
@@ -84,111 +125,162 @@ export function qUncompress(b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Interprets the parameters of a framed message by its opcode. */
-function interpret(m: VictronMessage): void {
+function kindMatches(kind: ParamKind, major: number): boolean {
+  switch (kind) {
+    case 'uint':
+      return major === 0;
+    case 'int':
+      return major === 0 || major === 1;
+    case 'bytes':
+      return major === 2;
+    case 'text':
+      return major === 3;
+    case 'array':
+      return major === 4;
+    case 'any':
+      return true;
+  }
+}
+
+const KIND_NAME: Record<ParamKind, string> = { uint: 'an unsigned integer', int: 'an integer', bytes: 'a byte string', text: 'a text string', array: 'an array', any: 'any item' };
+const PARAM_NAME: Record<number, string[]> = {
+  0x02: ['device list'],
+  0x05: ['instance', 'register list'],
+  0x06: ['instance', 'set list'],
+  0x07: ['instance', 'answered opcode', 'response code'],
+  0x08: ['instance', 'register', 'value'],
+  0x09: ['instance', 'register', 'response code'],
+  0x0b: ['instance', 'path index list'],
+  0x0c: ['instance', 'path value list'],
+  0x0d: ['instance', 'path list'],
+  0x0e: ['instance', 'path index', 'path'],
+  0x0f: ['instance', 'path index', 'value'],
+  0x10: ['instance', 'path index', 'response code'],
+};
+const paramName = (type: number, i: number) => PARAM_NAME[type]?.[i] ?? (i === 0 ? 'instance' : `parameter ${i + 1}`);
+const describe = (it: CborItem, buf: Uint8Array) => `CBOR ${it.major}, bytes ${hexOf(buf.subarray(it.start, Math.min(it.end, it.start + 16)))}${it.end - it.start > 16 ? '…' : ''}`;
+
+/** Pairs of an array that holds either flat [a, b, a, b, ...] or nested [[a, b], [a, b], ...]. */
+function pairsOf(items: CborItem[]): CborItem[][] {
+  if (items.every((x) => x.major !== 'array')) {
+    const pairs: CborItem[][] = [];
+    for (let i = 0; i < items.length; i += 2) pairs.push(items.slice(i, i + 2));
+    return pairs;
+  }
+  return items.map((x) => (x.major === 'array' ? x.children : [x]));
+}
+
+/** Interprets the parameters of a framed message by its opcode (their CBOR types are already checked). */
+function interpret(m: VictronMessageBody): void {
   const p = m.params;
-  const need = (cond: boolean, what: string) => {
-    if (!cond) m.problems.push(what);
-    return cond;
+  // A range problem after a type problem adds nothing: one shape problem is enough to show misframed bytes.
+  const shape = (what: string) => {
+    if (!m.shapeOk) return;
+    m.problems.push(what);
+    m.shapeOk = false;
   };
-  if (OPCODES[m.type]!.params >= 1 && m.type !== 0x02) {
-    const inst = uintOf(p[0]);
-    if (need(inst !== undefined, 'instance is not an unsigned integer')) m.instance = inst;
+  if (m.type !== 0x01 && m.type !== 0x02) {
+    const inst = u16Of(p[0]);
+    if (inst !== undefined) m.instance = inst;
+    else if (p[0]!.major === 'uint') shape('instance is not a 16-bit unsigned integer');
   }
   switch (m.type) {
     case 0x02: {
       const a = p[0]!;
-      if (!need(a.major === 'array', 'device list is not an array') || a.major !== 'array') break;
-      const nums = a.items.map(uintOf);
-      need(nums.every((n) => n !== undefined), 'device list holds non-integers');
+      if (a.major !== 'array') break;
+      const nums = a.children.map(uintOf);
+      if (!nums.every((n) => n !== undefined)) shape('device list holds items that are not unsigned integers');
       m.devices = [];
       for (let i = 0; i < nums.length; i += 2) m.devices.push(nums.slice(i, i + 2).map((n) => n ?? -1));
-      need(nums.length % 2 === 0, 'device list has an odd number of items');
+      if (nums.length % 2 !== 0) m.problems.push(`device list has an odd number of items (${nums.length})`);
       break;
     }
     case 0x05: {
       const a = p[1]!;
-      if (need(a.major === 'array', 'register list is not an array') && a.major === 'array') {
-        const regs = a.items.map(uintOf);
-        need(regs.every((r) => r !== undefined && r <= 0xffff), 'register list holds values that are not 16-bit registers');
-        m.registers = regs.filter((r): r is number => r !== undefined);
-      }
+      if (a.major !== 'array') break;
+      const regs = a.children.map(u16Of);
+      if (!regs.every((r) => r !== undefined)) shape('register list holds items that are not 16-bit registers');
+      m.registers = regs.filter((r): r is number => r !== undefined);
       break;
     }
     case 0x06: {
       const a = p[1]!;
-      if (!need(a.major === 'array', 'set list is not an array') || a.major !== 'array') break;
+      if (a.major !== 'array') break;
       m.entries = [];
-      // Pairs are either flat [reg, bytes, reg, bytes...] or nested [[reg, bytes], ...].
-      const flat = a.items.every((x) => x.major !== 'array');
-      const pairs: CborItem[][] = flat ? [] : a.items.map((x) => (x.major === 'array' ? x.items : [x]));
-      if (flat) for (let i = 0; i < a.items.length; i += 2) pairs.push(a.items.slice(i, i + 2));
-      for (const [r, v] of pairs) {
-        const reg = uintOf(r);
-        if (reg !== undefined && v && v.major === 'bytes') m.entries.push({ register: reg, raw: v.value });
-        else m.problems.push('set list entry is not a register and a byte string');
+      for (const [r, v] of pairsOf(a.children)) {
+        const reg = u16Of(r);
+        if (reg !== undefined && v !== undefined && v.major === 'bytes') m.entries.push({ register: reg, raw: v.value });
+        else shape('set list entry is not a 16-bit register and a byte string');
       }
       break;
     }
     case 0x07:
       m.answeredType = uintOf(p[1]);
-      m.response = uintOf(p[2]);
-      need(m.answeredType !== undefined && m.response !== undefined, 'response fields are not unsigned integers');
+      m.response = intOf(p[2]);
+      if (m.answeredType === undefined || m.response === undefined) shape('response fields are out of range');
       break;
-    case 0x08:
-      m.register = uintOf(p[1]);
-      need(m.register !== undefined && m.register <= 0xffff, 'register is not a 16-bit unsigned integer');
-      if (need(p[2]!.major === 'bytes', 'value is not a byte string') && p[2]!.major === 'bytes') m.raw = p[2]!.value;
+    case 0x08: {
+      m.register = u16Of(p[1]);
+      if (m.register === undefined && p[1]!.major === 'uint') shape('register is not a 16-bit unsigned integer');
+      const v = p[2]!;
+      if (v.major === 'bytes') m.raw = v.value;
       break;
+    }
     case 0x09:
-      m.register = uintOf(p[1]);
-      m.response = uintOf(p[2]);
-      need(m.register !== undefined && m.response !== undefined, 'value response fields are not unsigned integers');
+      m.register = u16Of(p[1]);
+      m.response = intOf(p[2]);
+      if (m.register === undefined || m.response === undefined) shape('register or response code out of range');
       break;
     case 0x0b: {
       const a = p[1]!;
-      if (need(a.major === 'array', 'path index list is not an array') && a.major === 'array') m.pathIndexes = a.items.map(uintOf).filter((n): n is number => n !== undefined);
+      if (a.major !== 'array') break;
+      const idx = a.children.map(intOf);
+      if (!idx.every((n) => n !== undefined)) shape('path index list holds items that are not integers');
+      m.pathIndexes = idx.filter((n): n is number => n !== undefined);
       break;
     }
     case 0x0c: {
       const a = p[1]!;
-      if (need(a.major === 'array', 'path value list is not an array') && a.major === 'array') {
-        m.pathEntries = [];
-        const flat = a.items.every((x) => x.major !== 'array');
-        const pairs: CborItem[][] = flat ? [] : a.items.map((x) => (x.major === 'array' ? x.items : [x]));
-        if (flat) for (let i = 0; i < a.items.length; i += 2) pairs.push(a.items.slice(i, i + 2));
-        for (const [k, v] of pairs) m.pathEntries.push({ index: uintOf(k) ?? -1, value: v ? cborToJs(v) : null });
+      if (a.major !== 'array') break;
+      m.pathEntries = [];
+      for (const [k, v] of pairsOf(a.children)) {
+        const index = intOf(k);
+        if (index === undefined || v === undefined) shape('path value list entry is not an index and a value');
+        m.pathEntries.push({ index: index ?? -1, value: v ? cborToJs(v) : null });
       }
       break;
     }
     case 0x0d: {
       const b = p[1]!;
-      if (need(b.major === 'bytes', 'path list is not a byte string') && b.major === 'bytes') {
-        try {
-          m.pathList = new TextDecoder().decode(qUncompress(b.value));
-        } catch (e) {
-          m.problems.push(`path list does not uncompress: ${(e as Error).message}`);
-        }
+      if (b.major !== 'bytes') break;
+      try {
+        m.pathList = new TextDecoder().decode(qUncompress(b.value));
+      } catch (e) {
+        m.problems.push(`path list does not uncompress: ${(e as Error).message}`);
       }
       break;
     }
-    case 0x0e:
-      m.pathIndex = uintOf(p[1]);
-      if (need(p[2]!.major === 'text', 'path is not a text string') && p[2]!.major === 'text') m.text = p[2]!.value;
+    case 0x0e: {
+      m.pathIndex = intOf(p[1]);
+      const t = p[2]!;
+      if (t.major === 'text') m.text = t.value;
       break;
-    case 0x0f:
-      m.pathIndex = uintOf(p[1]);
-      m.pathValue = cborToJs(p[2]!);
-      if (p[2]!.major === 'bytes') m.raw = p[2]!.value;
+    }
+    case 0x0f: {
+      m.pathIndex = intOf(p[1]);
+      const v = p[2]!;
+      m.pathValue = cborToJs(v);
+      if (v.major === 'bytes') m.raw = v.value;
       break;
+    }
     case 0x10:
-      m.pathIndex = uintOf(p[1]);
-      m.response = uintOf(p[2]);
+      m.pathIndex = intOf(p[1]);
+      m.response = intOf(p[2]);
       break;
   }
+  if ((m.type >= 0x0e && m.pathIndex === undefined) || (m.type === 0x10 && m.response === undefined)) shape('path index or response code out of range');
 }
 
-/** Parses one message at `offset`. */
 /** End offset of the last smallUint() read (a module variable instead of a tuple: no allocation). */
 let uintEnd = 0;
 
@@ -215,13 +307,13 @@ function smallUint(buf: Uint8Array, p: number): number {
   return ((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!);
 }
 
-/** The bulk of a capture is 0x08 value messages: read them without the general item reader. */
+/** The bulk of a capture is 0x08 value messages: read the clean ones without the general item reader. */
 function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   const inst = smallUint(buf, offset + 1);
-  if (inst < 0) return undefined;
+  if (inst < 0 || inst > 0xffff) return undefined;
   const instEnd = uintEnd;
   const reg = smallUint(buf, instEnd);
-  if (reg < 0) return undefined;
+  if (reg < 0 || reg > 0xffff) return undefined;
   const regEnd = uintEnd;
   const hb = buf[regEnd];
   if (hb === undefined || hb < 0x40 || hb > 0x58) return undefined;
@@ -236,47 +328,61 @@ function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   if (end > buf.length) return undefined;
   const raw = buf.subarray(start, end);
   const params: CborItem[] = [
-    { major: 'uint', value: inst, start: offset + 1, end: instEnd },
-    { major: 'uint', value: reg, start: instEnd, end: regEnd },
-    { major: 'bytes', value: raw, start: regEnd, end },
+    { major: 'uint', value: inst, start: offset + 1, end: instEnd, headLength: instEnd - offset - 1, indefinite: false },
+    { major: 'uint', value: reg, start: instEnd, end: regEnd, headLength: regEnd - instEnd, indefinite: false },
+    { major: 'bytes', value: raw, start: regEnd, end, headLength: start - regEnd, indefinite: false },
   ];
-  const message: VictronMessage = { type: 8, typeName: 'value', instance: inst, register: reg, raw, params, problems: [] };
-  if (reg > 0xffff) message.problems.push('register is not a 16-bit unsigned integer');
+  const message: VictronMessageBody = { type: 8, typeName: 'value', instance: inst, register: reg, raw, params, shapeOk: true, problems: [] };
   return { ok: true, message, end };
 }
 
+/**
+ * Parses one message at `offset`: the opcode (a single-byte CBOR unsigned integer) and its fixed
+ * number of parameter items. Returns the message and its end, "need more bytes", or an error:
+ * `unknown-opcode` (the caller shows the bytes as unknown), `not-an-opcode`, or `malformed`.
+ * A parameter whose first byte already shows the wrong CBOR type is not waited for: when it is
+ * incomplete the result is `malformed`; when complete, the message has `shapeOk: false`.
+ * Never throws.
+ */
 export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
-  if (buf[offset] === 0x08) {
+  const b0 = buf[offset];
+  if (b0 === undefined) return { ok: false, needMore: true };
+  if (b0 === 0x08) {
     const fast = fastValue(buf, offset);
     if (fast) return fast;
   }
-  // Decide on the first byte when it cannot start a message, instead of waiting for a long item.
-  const b0 = buf[offset];
-  if (b0 === undefined) return { ok: false, needMore: true };
-  if (b0 >> 5 !== 0) return { ok: false, needMore: false, kind: 'not-an-opcode', error: `a message starts with an unsigned integer opcode, found byte 0x${b0.toString(16).padStart(2, '0')} at offset ${offset}`, offset };
-  if (b0 >= 0x18 || OPCODES[b0] === undefined) return { ok: false, needMore: false, kind: 'unknown-opcode', error: `unknown message type 0x${b0.toString(16).padStart(2, '0')} at offset ${offset}`, offset };
-  const head = readItem(buf, offset);
-  if (!head.ok) return head.needMore ? head : { ok: false, needMore: false, kind: 'malformed', error: head.error, offset: head.offset };
-  if (head.item.major !== 'uint' || typeof head.item.value !== 'number') {
-    return { ok: false, needMore: false, kind: 'not-an-opcode', error: `a message starts with an unsigned integer opcode, found CBOR ${head.item.major} at offset ${offset}`, offset };
+  // Decide on the first byte: the app's opcodes are single-byte unsigned integers.
+  if (b0 >> 5 !== 0) {
+    const what = b0 === 0xff ? 'a break/padding byte 0xff' : `CBOR ${['uint', 'nint', 'bytes', 'text', 'array', 'map', 'tag', 'simple/float'][b0 >> 5]} (byte 0x${hex2(b0)})`;
+    return { ok: false, needMore: false, kind: 'not-an-opcode', error: `a message starts with an unsigned integer opcode, found ${what} at offset ${offset}`, offset };
   }
-  const type = head.item.value;
-  const def = OPCODES[type];
-  if (!def) return { ok: false, needMore: false, kind: 'unknown-opcode', error: `unknown message type 0x${type.toString(16).padStart(2, '0')} at offset ${offset}`, offset };
+  const def = b0 < 0x18 ? OPCODES[b0] : undefined;
+  if (!def) {
+    const known = b0 < 0x18 ? `unknown message type 0x${hex2(b0)}` : `opcode in a multi-byte head (0x${hex2(b0)}): not a message type`;
+    return { ok: false, needMore: false, kind: 'unknown-opcode', error: `${known} at offset ${offset}`, offset, ...(b0 < 0x18 ? { opcode: b0 } : {}) };
+  }
   const params: CborItem[] = [];
-  let pos = head.end;
+  const problems: string[] = [];
+  let shapeOk = true;
+  let pos = offset + 1;
   for (let i = 0; i < def.params; i++) {
-    // A parameter of the wrong CBOR type is known from its first byte: no need to wait for it.
-    const want = def.majors[i]!;
-    if (pos < buf.length && want >= 0 && buf[pos]! >> 5 !== want) {
-      return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: parameter ${i + 1} is not a CBOR ${['unsigned integer', '', 'byte string', 'text string', 'array'][want]} (byte 0x${buf[pos]!.toString(16).padStart(2, '0')} at offset ${pos})`, offset: pos };
-    }
+    if (pos >= buf.length) return { ok: false, needMore: true };
+    const kind = def.kinds[i]!;
+    const fits = kindMatches(kind, buf[pos]! >> 5);
     const r = readItem(buf, pos);
-    if (!r.ok) return r.needMore ? r : { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${r.error}`, offset: r.offset };
+    if (!r.ok) {
+      if (r.needMore && fits) return r;
+      if (r.needMore) return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)} is not ${KIND_NAME[kind]} (byte 0x${hex2(buf[pos]!)} at offset ${pos})`, offset: pos };
+      return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)}: ${r.error}`, offset: r.offset };
+    }
+    if (!fits) {
+      shapeOk = false;
+      problems.push(`${paramName(b0, i)} is not ${KIND_NAME[kind]} (${describe(r.item, buf)})`);
+    }
     params.push(r.item);
     pos = r.end;
   }
-  const message: VictronMessage = { type, typeName: def.name, params, problems: [] };
+  const message: VictronMessageBody = { type: b0, typeName: def.name, params, shapeOk, problems };
   interpret(message);
   return { ok: true, message, end: pos };
 }

@@ -16,7 +16,7 @@ test('CBOR reader: need more bytes vs malformed, with offsets', () => {
   assert.equal(bad.ok, false);
   assert.match(!bad.ok && !bad.needMore ? bad.error : '', /reserved additional information 28 \(byte 0x1c at offset 1\)/);
   const r = readItem(hex('9f 00 00 01 00 ff'), 0);
-  assert.ok(r.ok && r.item.major === 'array' && r.item.items.length === 4 && r.end === 6);
+  assert.ok(r.ok && r.item.major === 'array' && r.item.children.length === 4 && r.end === 6);
   const big = readItem(hex('1b ffffffffffffffff'), 0);
   assert.ok(big.ok && big.item.major === 'uint' && big.item.value === 0xffffffffffffffffn);
 });
