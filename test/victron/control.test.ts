@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeControl } from '../../src/victron/control.js';
+import { fromHex } from '../../src/util/cursor.js';
+
+test('Control opcodes of protocol.md, with their parameters', () => {
+  const fa = decodeControl(fromHex('fa80ff'), 'host-to-device', false);
+  assert.deepEqual(fa, { name: 'chunk size negotiation', meaning: 'chunk size negotiation: 0x80 0xff', params: { a: 0x80, b: 0xff }, known: true });
+  assert.deepEqual(decodeControl(fromHex('f980'), 'host-to-device', false).params, { credit: 0x80 });
+  assert.deepEqual(decodeControl(fromHex('f941'), 'host-to-device', false).meaning, 'ready to receive: 65 free chunk(s)');
+  const f901 = decodeControl(fromHex('f901'), 'device-to-host', false);
+  assert.deepEqual([f901.name, f901.params, f901.unexpectedDirection], ['ready to receive', { credit: 1 }, undefined]);
+  assert.deepEqual(decodeControl(fromHex('f8'), 'device-to-host', false), { name: 'clear receive buffer', meaning: 'clear the receive buffer', params: {}, known: true });
+  const e1 = decodeControl(fromHex('f703'), 'device-to-host', false);
+  assert.deepEqual([e1.name, e1.params, e1.meaning], ['error', { code: 3 }, 'error code 3']);
+  assert.deepEqual(decodeControl(fromHex('f70300'), 'device-to-host', false).params, { code: 3 });
+  assert.deepEqual(decodeControl(fromHex('f70201'), 'device-to-host', false).params, { code: 0x0102 });
+});
+
+test('a read of Control is negotiation data', () => {
+  const r = decodeControl(fromHex('00040001de4a00'), 'device-to-host', true);
+  assert.equal(r.name, 'negotiation data');
+  assert.equal(r.known, true);
+  assert.deepEqual(r.params, { hex: '00040001de4a00', length: 7 });
+  // Even when it starts like an opcode.
+  assert.equal(decodeControl(fromHex('f901'), 'device-to-host', true).name, 'negotiation data');
+});
+
+test('unknown bytes and wrong lengths are unknown, with their hex', () => {
+  for (const hex of ['0100', 'fa80', 'fa80ff00', 'f9', 'f90101', 'f800', 'f7', 'f7010203', '']) {
+    const r = decodeControl(fromHex(hex), 'device-to-host', false);
+    assert.deepEqual(r, { name: 'unknown control', meaning: `unknown Control bytes ${hex}`, params: { hex }, known: false }, hex);
+  }
+});
+
+test('opcodes seen the other way than the app sends them are flagged, still decoded', () => {
+  const fa = decodeControl(fromHex('fa80ff'), 'device-to-host', false);
+  assert.equal(fa.known, true);
+  assert.equal(fa.unexpectedDirection, true);
+  assert.match(fa.meaning, /unexpected: the app's code has it app -> device only/);
+  assert.equal(decodeControl(fromHex('f8'), 'host-to-device', false).unexpectedDirection, true);
+  assert.equal(decodeControl(fromHex('f703'), 'host-to-device', false).unexpectedDirection, true);
+  assert.equal(decodeControl(fromHex('f980'), 'device-to-host', false).unexpectedDirection, undefined);
+});
+
+test('the older call form (no direction; { read }) still works', () => {
+  assert.equal(decodeControl(fromHex('fa80ff')).name, 'chunk size negotiation');
+  assert.equal(decodeControl(fromHex('fa80ff')).unexpectedDirection, undefined);
+  assert.equal(decodeControl(fromHex('00040001de4a00'), { read: true }).name, 'negotiation data');
+  assert.equal(decodeControl(fromHex('f8'), { read: false }).name, 'clear receive buffer');
+});
