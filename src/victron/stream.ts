@@ -118,29 +118,61 @@ class StreamBuffer {
   }
 }
 
+/** Messages in a row that make a resynchronisation point certain enough without reaching the buffer's end. */
+const RESYNC_CHAIN = 8;
+
 /**
- * A position where a message could start after bytes that do not frame: a known opcode
- * (0x01-0x10) whose message frames with the right parameter types or needs more bytes, and is
- * followed by the end of the buffer, padding, or another such message. The one message of
- * look-ahead keeps short opcodes inside garbage (a lone `01`) from being taken for messages.
+ * Parses messages (and padding) from `p` on: 'clean' when they run cleanly for
+ * {@link RESYNC_CHAIN} messages, or to the end of the buffer; 'pending' when they run cleanly into
+ * a message that needs more bytes; 'bad' otherwise (not a known opcode 0x01-0x10, malformed, or
+ * the wrong shape). Before the end of the transfer (`final` false), reaching the buffer's end
+ * counts as clean only after a message of 3 bytes or more: a lone `01` or padding there says
+ * too little, the next piece decides.
  */
-function plausibleStart(buf: Uint8Array, p: number, lookahead = true): boolean {
-  if (!isKnownOpcode(buf[p])) return false;
-  const r = parseMessage(buf, p);
-  if (!r.ok) return r.needMore;
-  if (!r.message.shapeOk) return false;
-  if (!lookahead || r.end >= buf.length || buf[r.end] === 0xff) return true;
-  return plausibleStart(buf, r.end, false);
+function chainFrom(buf: Uint8Array, p: number, final: boolean): 'clean' | 'pending' | 'bad' {
+  let q = p;
+  let n = 0;
+  let strong = false;
+  while (q < buf.length) {
+    if (buf[q] === 0xff) {
+      q++;
+      continue;
+    }
+    if (!isKnownOpcode(buf[q])) return 'bad';
+    const r = parseMessage(buf, q);
+    if (!r.ok) return r.needMore ? 'pending' : 'bad';
+    if (!r.message.shapeOk) return 'bad';
+    if (r.end - q >= 3) strong = true;
+    q = r.end;
+    if (++n >= RESYNC_CHAIN) return 'clean';
+  }
+  return final || strong ? 'clean' : 'pending';
 }
 
 /**
- * A complete, well-shaped message of at least 3 bytes starts at `p` (a 1- or 2-byte "message"
- * inside an incomplete one is far more likely one of its parameters, e.g. the 01 of 05 01 ...).
+ * Where to resume after bytes at the start of `buf` that do not frame: the first offset from
+ * which the rest frames cleanly, scanning byte by byte. When the first candidate runs into a
+ * message still waiting for bytes, the choice depends on bytes not here yet: -1 (wait), unless
+ * the transfer is over (`final`). The buffer's length when nothing frames.
+ */
+function resyncPoint(buf: Uint8Array, final: boolean): number {
+  for (let p = 1; p < buf.length; p++) {
+    const c = chainFrom(buf, p, final);
+    if (c === 'clean') return p;
+    if (c === 'pending') return final ? p : -1;
+  }
+  return buf.length;
+}
+
+/**
+ * Inside a message that the end of its transfer left incomplete: a complete, well-shaped message
+ * of at least 3 bytes starts at `p` (a 1- or 2-byte "message" there is far more likely one of the
+ * incomplete message's parameters, e.g. the 01 of 05 01 ...), and what follows it frames too.
  */
 function completeAt(buf: Uint8Array, p: number): boolean {
   if (!isKnownOpcode(buf[p])) return false;
   const r = parseMessage(buf, p);
-  return r.ok && r.message.shapeOk && r.end - p >= 3;
+  return r.ok && r.message.shapeOk && r.end - p >= 3 && chainFrom(buf, p, true) !== 'bad';
 }
 
 export class TransferReassembler {
@@ -158,16 +190,8 @@ export class TransferReassembler {
     }
     sb.append(piece);
     const out: StreamOutput[] = [];
-    this.drain(sb, out);
-    while (piece.role === 'lastData' && sb.buf.length > 0) {
-      // The transfer is over: what waits for more bytes is incomplete. Keep any complete message
-      // found after its start (a garbage length must not swallow a neighbour); the rest is unknown.
-      let p = 1;
-      while (p < sb.buf.length && !completeAt(sb.buf, p)) p++;
-      out.push({ kind: 'unknown', reason: INCOMPLETE_AT_LASTDATA, ...sb.provenance(p) });
-      sb.consume(p);
-      this.drain(sb, out);
-    }
+    if (piece.role === 'lastData') this.finish(sb, out, INCOMPLETE_AT_LASTDATA);
+    else this.drain(sb, out, false);
     if (sb.buf.length > MAX_PENDING) {
       out.push({ kind: 'unknown', reason: `more than ${MAX_PENDING} bytes without a complete message`, ...sb.provenance(sb.buf.length) });
       sb.consume(sb.buf.length);
@@ -176,7 +200,7 @@ export class TransferReassembler {
     return out;
   }
 
-  private drain(sb: StreamBuffer, out: StreamOutput[]): void {
+  private drain(sb: StreamBuffer, out: StreamOutput[], final: boolean): void {
     while (sb.buf.length > 0) {
       const buf = sb.buf;
       if (buf[0] === 0xff) {
@@ -194,25 +218,44 @@ export class TransferReassembler {
         continue;
       }
       if (!r.ok && r.needMore) return;
-      // Not a message here: skip to the next plausible start, a padding byte before one, or the
-      // end of the buffer, and show the skipped bytes.
-      let p = 1;
-      while (p < buf.length && !plausibleStart(buf, p) && !(buf[p] === 0xff && (p + 1 === buf.length || plausibleStart(buf, p + 1)))) p++;
+      // Not a message here: show the bytes up to where messages (or padding) frame again.
+      const p = resyncPoint(buf, final);
+      if (p < 0) return;
       const reason = r.ok ? `${r.message.typeName}: ${r.message.problems.join('; ')}` : !r.needMore ? r.error.replace(/ at offset \d+/, '') : '';
       out.push({ kind: 'unknown', reason, ...sb.provenance(p) });
       sb.consume(p);
     }
   }
 
-  /** Ends one stream (disconnect, a value the capture cut short): pending bytes become one unknown record. */
+  /**
+   * The transfer is over: frame what can be, and what still waits for more bytes is incomplete:
+   * unknown with `reason`. Any complete message found after the start of an incomplete one is
+   * kept (a garbage length must not swallow a neighbour).
+   */
+  private finish(sb: StreamBuffer, out: StreamOutput[], reason: string): void {
+    this.drain(sb, out, true);
+    while (sb.buf.length > 0) {
+      let p = 1;
+      while (p < sb.buf.length && !completeAt(sb.buf, p)) p++;
+      out.push({ kind: 'unknown', reason, ...sb.provenance(p) });
+      sb.consume(p);
+      this.drain(sb, out, true);
+    }
+  }
+
+  /**
+   * Ends one stream (disconnect, a value the capture cut short): what frames is emitted, pending
+   * bytes become unknown with `reason`.
+   */
   flush(key: string, reason: string): StreamOutput[] {
     const sb = this.buffers.get(key);
     this.buffers.delete(key);
-    if (!sb || sb.buf.length === 0) return [];
-    return [{ kind: 'unknown', reason, ...sb.provenance(sb.buf.length) }];
+    const out: StreamOutput[] = [];
+    if (sb) this.finish(sb, out, reason);
+    return out;
   }
 
-  /** Ends every stream (end of capture): one unknown record per stream with pending bytes, with its key. */
+  /** Ends every stream (end of capture) as flush() does; each record says its stream's key. */
   flushAll(reason: string): (StreamOutput & { key: string })[] {
     const out: (StreamOutput & { key: string })[] = [];
     for (const key of [...this.buffers.keys()]) for (const r of this.flush(key, reason)) out.push({ ...r, key });
