@@ -8,8 +8,8 @@
  * unknown bytes) and needs to know where every item starts and ends in the stream.
  *
  * Limits that keep garbage from costing much: nesting deeper than {@link MAX_DEPTH} is malformed
- * (no stack blow-up), and a length argument above {@link MAX_LENGTH} (longer than any Victron
- * message) is malformed instead of being waited for.
+ * (no stack blow-up), and a string longer than {@link MAX_LENGTH} or an array/map of more than
+ * {@link MAX_ITEMS} items (longer than any Victron message) is malformed instead of waited for.
  */
 
 interface ItemBase {
@@ -47,8 +47,14 @@ export type ReadResult =
 
 /** Deeper nesting is treated as garbage. */
 export const MAX_DEPTH = 32;
-/** Longer strings or arrays than any Victron message can hold: treated as garbage, not waited for. */
+/** Longer strings than any Victron message can hold: treated as garbage, not waited for. */
 export const MAX_LENGTH = 1 << 16;
+/**
+ * More array items (map pairs) than any Victron message holds (a get-values of 11 registers is a
+ * big one): treated as garbage. This also bounds the cost of re-reading an item that keeps
+ * growing, piece after piece, without an end (an indefinite array in garbage).
+ */
+export const MAX_ITEMS = 2048;
 
 // Control flow inside the recursive reader: thrown, caught in readItem (never escapes).
 const NEED_MORE = { needMore: true } as const;
@@ -141,7 +147,7 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
           if (major === 5 && children.length % 2 !== 0) throw new Malformed('indefinite map ends after a key without its value', pos);
           return { major: major === 4 ? 'array' : 'map', children, start, end: pos + 1, headLength: 1, indefinite: true };
         }
-        if (children.length >= MAX_LENGTH) throw new Malformed(`indefinite ${major === 4 ? 'array' : 'map'} is longer than any message`, start);
+        if (children.length >= (major === 5 ? 2 * MAX_ITEMS : MAX_ITEMS)) throw new Malformed(`indefinite ${major === 4 ? 'array' : 'map'} is longer than any message`, start);
         const c = item(buf, pos, depth + 1);
         children.push(c);
         pos = c.end;
@@ -186,7 +192,8 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
     }
     case 4:
     case 5: {
-      const n = lengthOf(arg, major === 4 ? 'array' : 'map', start) * (major === 5 ? 2 : 1);
+      if (typeof arg === 'bigint' || arg > MAX_ITEMS) throw new Malformed(`${major === 4 ? 'array' : 'map'} of ${arg} items is longer than any message`, start);
+      const n = major === 5 ? 2 * arg : arg;
       const children: CborItem[] = [];
       for (let i = 0; i < n; i++) {
         const c = item(buf, pos, depth + 1);

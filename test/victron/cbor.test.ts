@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cborToJs, mapEntries, MAX_DEPTH, readItem, type CborItem } from '../../src/victron/cbor.js';
+import { cborToJs, mapEntries, MAX_DEPTH, MAX_ITEMS, readItem, type CborItem } from '../../src/victron/cbor.js';
 import { fromHex, toHex } from '../../src/util/cursor.js';
 
 const show = (x: unknown) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
@@ -128,6 +128,12 @@ test('garbage limits: nesting depth and absurd lengths are malformed, not waited
   assert.match(malformed('5a00010001').error, /longer than any message/);
   assert.match(malformed('9b0000000100000000').error, /longer than any message/);
   needMore('5a0000ffff');
+  // Arrays and maps: at most MAX_ITEMS items.
+  assert.match(malformed('99' + (MAX_ITEMS + 1).toString(16).padStart(4, '0')).error, /array of 2049 items is longer than any message/);
+  assert.match(malformed('b9' + (MAX_ITEMS + 1).toString(16).padStart(4, '0')).error, /map of 2049 items/);
+  needMore('99' + MAX_ITEMS.toString(16).padStart(4, '0'));
+  ok('99' + MAX_ITEMS.toString(16).padStart(4, '0') + '00'.repeat(MAX_ITEMS));
+  assert.match(malformed('9f' + '00'.repeat(MAX_ITEMS + 1)).error, /indefinite array is longer than any message/);
   // A deep garbage buffer does not blow the stack.
   const r = readItem(new Uint8Array(100_000).fill(0x9f), 0);
   assert.ok(!r.ok && !r.needMore);

@@ -144,11 +144,11 @@ test('flush and flushAll: pending bytes become unknown with the given reason; st
 
 test('memory stays bounded: a stream that grows past MAX_PENDING without a message is emitted as unknown', () => {
   const r = new TransferReassembler();
-  // An indefinite array that never ends: the reader waits for its break.
-  const out: StreamOutput[] = [...r.push('k', { bytes: fromHex('05039f'), frame: 1, timeUs: 0, role: 'data' })];
-  const chunk = new Uint8Array(4096).fill(0x01);
+  // A value of 65536 bytes: the reader waits for its end, but the message is longer than MAX_PENDING.
+  const out: StreamOutput[] = [...r.push('k', { bytes: fromHex('080319ed8d5a00010000'), frame: 1, timeUs: 0, role: 'data' })];
+  const chunk = new Uint8Array(7).fill(0x01);
   let frame = 2;
-  while (r.pending('k') > 0 && frame < 100) out.push(...r.push('k', { bytes: chunk, frame: frame++, timeUs: 0, role: 'data' }));
+  while (r.pending('k') > 0 && frame < 20000) out.push(...r.push('k', { bytes: chunk, frame: frame++, timeUs: 0, role: 'data' }));
   assert.deepEqual(kinds(out), ['unknown']);
   assert.ok(out[0]!.bytes.length > MAX_PENDING);
   assert.ok(out[0]!.kind === 'unknown' && /bytes without a complete message/.test(out[0]!.reason));
@@ -221,24 +221,31 @@ test('property: any split over Data/LastData, with any padding at message bounda
   );
 });
 
-test('property: garbage never crashes, every byte is accounted for, and a valid message after padding survives', () => {
+test('property: garbage never crashes, every byte is accounted for, and the valid messages after it survive', () => {
+  // Arbitrary garbage can end like the start of a message and take the next bytes as its own
+  // (03 19 | ff 08 is a subscribe of instance 0xff08): a neighbour is safe when the garbage's
+  // transfer ends (LastData), or when no garbage byte is an opcode, whatever the split.
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 5 }), (garbage, cuts) => {
-      const tail = fromHex('ff080319ed8d422f05');
-      const all = new Uint8Array([...garbage, ...tail]);
+    fc.property(fc.uint8Array({ maxLength: 60 }), fc.boolean(), fc.boolean(), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 5 }), (raw, endsTransfer, pad, cuts) => {
+      const garbage = endsTransfer ? raw : raw.filter((b) => b < 0x01 || b > 0x10);
+      const tail = fromHex((pad ? 'ff' : '') + '080319ed8d422f05 0803190fff421027'.replace(/ /g, ''));
       const r = new TransferReassembler();
       const out: StreamOutput[] = [];
-      let pos = 0;
       let i = 0;
-      while (pos < all.length) {
-        const end = Math.min(all.length, pos + cuts[i++ % cuts.length]!);
-        out.push(...r.push('k', { bytes: all.subarray(pos, end), frame: i, timeUs: i, role: end === all.length ? 'lastData' : 'data' }));
-        pos = end;
-      }
-      assert.deepEqual(out.flatMap((o) => [...o.bytes]), [...all]);
-      assert.equal(toHex(messages(out).at(-1)?.bytes ?? new Uint8Array()), '080319ed8d422f05');
+      const feed = (all: Uint8Array, last: boolean) => {
+        let pos = 0;
+        while (pos < all.length) {
+          const end = Math.min(all.length, pos + cuts[i++ % cuts.length]!);
+          out.push(...r.push('k', { bytes: all.subarray(pos, end), frame: i, timeUs: i, role: last && end === all.length ? 'lastData' : 'data' }));
+          pos = end;
+        }
+      };
+      feed(garbage, endsTransfer);
+      feed(tail, true);
+      assert.deepEqual(out.flatMap((o) => [...o.bytes]), [...garbage, ...tail], 'every byte once, in order');
+      assert.deepEqual(messages(out).slice(-2).map((m) => toHex(m.bytes)), ['080319ed8d422f05', '0803190fff421027']);
       assert.deepEqual(r.keys(), []);
     }),
-    { numRuns: 1000 },
+    { numRuns: 2000 },
   );
 });
