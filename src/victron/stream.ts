@@ -6,10 +6,13 @@
  * - Messages are emitted as soon as their last byte arrives (not at LastData).
  * - A 0xff where a message should start is padding (a record of its own, skipped).
  * - Bytes that do not frame (malformed CBOR, unknown opcode, parameters of the wrong type) are
- *   emitted as unknown up to the next plausible message start, found byte by byte, so a following
- *   valid message is never lost.
- * - A LastData piece ends the transfer: bytes still waiting for more then become unknown.
- * - flush()/flushAll() end streams (disconnect, end of capture): pending bytes become unknown.
+ *   emitted as unknown up to the next offset, scanning byte by byte, from which messages (known
+ *   opcodes 0x01-0x10, right parameter types) and padding frame cleanly again, so a following
+ *   valid message is not lost. When that depends on bytes not yet here, the stream waits for them
+ *   (the records keep the frames of their bytes, so their provenance is unchanged).
+ * - A LastData piece ends the transfer: bytes still waiting for more then become unknown
+ *   ({@link INCOMPLETE_AT_LASTDATA}); a complete message found inside them is kept.
+ * - flush()/flushAll() end streams (disconnect, end of capture) the same way, with their reason.
  * - Memory is bounded: a stream buffering more than {@link MAX_PENDING} bytes without a message
  *   emits them as unknown.
  */
