@@ -2,3 +2,4 @@
 export * from './types.js';
 export { loadProfiles, loadProfileFile, resolveProfile, chooseProfile, ProfileError, SHIPPED_DIR } from './load.js';
 export { decodeRegisterValue, registerSize, scaleDecimals } from './decode.js';
+export { productName, productIdHex, formatProductId, allProducts } from './products.js';

@@ -66,7 +66,10 @@ export function loadProfileFile(file: string): { profile: Profile; file: string 
   return { profile: validate(file, data), file };
 }
 
-function jsonFiles(dir: string): string[] {
+/** JSON files next to the shipped profiles that are not profiles. */
+const NOT_PROFILES = new Set(['schema.json', 'products.json']);
+
+function jsonFiles(dir: string, skip: Set<string> = new Set(['schema.json'])): string[] {
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new ProfileError(`${dir}: not a directory of profiles`);
@@ -75,7 +78,7 @@ function jsonFiles(dir: string): string[] {
     if (e instanceof ProfileError) throw e;
     throw new ProfileError(`${dir}: cannot read profile directory: ${(e as Error).message}`);
   }
-  return entries.filter((f) => f.endsWith('.json') && f !== 'schema.json').sort().map((f) => path.join(dir, f));
+  return entries.filter((f) => f.endsWith('.json') && !skip.has(f)).sort().map((f) => path.join(dir, f));
 }
 
 function resolveAll(raw: { profile: Profile; file: string }[]): ResolvedProfile[] {
@@ -117,8 +120,8 @@ let shippedCache: { profile: Profile; file: string }[] | undefined;
 
 /** Shipped profiles plus those in `dirs` and `files` (same id = override). */
 export function loadProfiles(opts: { dirs?: string[]; files?: string[] } = {}): ResolvedProfile[] {
-  shippedCache ??= jsonFiles(SHIPPED_DIR).map(loadProfileFile);
-  const user = [...(opts.dirs ?? []).flatMap(jsonFiles), ...(opts.files ?? [])].map(loadProfileFile);
+  shippedCache ??= jsonFiles(SHIPPED_DIR, NOT_PROFILES).map(loadProfileFile);
+  const user = [...(opts.dirs ?? []).flatMap((d) => jsonFiles(d)), ...(opts.files ?? [])].map(loadProfileFile);
   return resolveAll([...shippedCache, ...user]);
 }
 
