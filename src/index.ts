@@ -8,3 +8,4 @@ export { attToJson, attToNdjson, attToCsv, attToText, type AttJson } from './out
 export { gattToText, gattToJson } from './output/gatt.js';
 export { isoTimeUs } from './output/time.js';
 export { toHex, fromHex, ByteCursor, DecodeError } from './util/cursor.js';
+export { AdvertParser, extractAdverts, parseAdvertisingReports, parseAdvertisingData, parseVictronManufacturerData, VICTRON_COMPANY_ID, type Advert, type AdvertisingReport, type VictronAdvertFields } from './adverts/index.js';

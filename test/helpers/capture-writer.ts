@@ -45,6 +45,57 @@ export function disconnectionComplete(handle: number, reason = 0x13): Uint8Array
   return Uint8Array.from([0x05, 4, 0x00, ...u16le(handle), reason]);
 }
 
+/** One report of an LE Advertising Report event (Core spec Vol 4, Part E, 7.7.65.2). */
+export interface LegacyReport {
+  eventType?: number;
+  addressType?: number;
+  address: string;
+  data: Uint8Array;
+  /** dBm, or 127 (not available). */
+  rssi: number;
+}
+
+/** LE Advertising Report (0x3e/0x02): each report's fields in turn, as controllers send them. */
+export function leAdvertisingReport(reports: LegacyReport[]): Uint8Array {
+  const params: number[] = [0x02, reports.length];
+  for (const r of reports) {
+    const addr = r.address.split(':').reverse().map((h) => parseInt(h, 16));
+    params.push(r.eventType ?? 0x00, r.addressType ?? 0x01, ...addr, r.data.length, ...r.data, r.rssi & 0xff);
+  }
+  return Uint8Array.from([0x3e, params.length, ...params]);
+}
+
+/** One report of an LE Extended Advertising Report event (7.7.65.13). */
+export interface ExtendedReport {
+  eventType?: number;
+  addressType?: number;
+  address: string;
+  primaryPhy?: number;
+  secondaryPhy?: number;
+  sid?: number;
+  txPower?: number;
+  rssi: number;
+  data: Uint8Array;
+}
+
+/** LE Extended Advertising Report (0x3e/0x0d). */
+export function leExtendedAdvertisingReport(reports: ExtendedReport[]): Uint8Array {
+  const params: number[] = [0x0d, reports.length];
+  for (const r of reports) {
+    const addr = r.address.split(':').reverse().map((h) => parseInt(h, 16));
+    params.push(...u16le(r.eventType ?? 0x0013), r.addressType ?? 0x01, ...addr, r.primaryPhy ?? 1, r.secondaryPhy ?? 0, r.sid ?? 0xff, (r.txPower ?? 127) & 0xff, r.rssi & 0xff, ...u16le(0), 0, 0, 0, 0, 0, 0, 0, r.data.length, ...r.data);
+  }
+  return Uint8Array.from([0x3e, params.length, ...params]);
+}
+
+/** AD structures from [type, bytes] pairs. */
+export function adStructures(...items: [number, Uint8Array | string][]): Uint8Array {
+  return concatBytes(...items.map(([type, v]) => {
+    const body = typeof v === 'string' ? Uint8Array.from(Buffer.from(v, 'utf8')) : v;
+    return concatBytes([body.length + 1, type], body);
+  }));
+}
+
 /** Number Of Completed Packets event: noise between fragments. */
 export function completedPackets(handle: number): Uint8Array {
   return Uint8Array.from([0x13, 5, 1, ...u16le(handle), 1, 0]);
