@@ -1,5 +1,25 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so that no build step is needed after `npm ci`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli.ts');
+// Runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` runs through `prepare`).
+// In a source checkout whose dist/ is missing or older than src/ (after an edit or a rebase), it runs
+// src/ through tsx instead, so that tests and development never run stale code. A package has no src/.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+
+const src = new URL('../src/', import.meta.url);
+let entry = new URL('../dist/cli.js', import.meta.url);
+if (existsSync(src) && isStale()) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = new URL('cli.ts', src);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));
+
+function isStale() {
+  const built = new URL('../dist/.built', import.meta.url);
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  for (const name of readdirSync(src, { recursive: true })) {
+    if (statSync(new URL(name, src)).mtimeMs > builtAt) return true;
+  }
+  return false;
+}

@@ -5,7 +5,6 @@
  * (truncated or corrupt): every complete record was printed, with a warning naming the offset.
  */
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { scanAtt, scanVictron } from './pipeline.js';
 import { loadProfiles, resolveProfile } from './profiles/index.js';
 import { generateLua } from './lua/generate.js';
@@ -183,7 +182,27 @@ async function runReport(file: string, output: string | undefined, profileArg: s
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
+/** A usage mistake (unknown command or option, missing argument): one line and a pointer to --help. */
+class UsageError extends Error {}
+
+/**
+ * Runs `vgatt` with the given arguments (without `node` and the script) and resolves to the exit
+ * status; it never calls process.exit, so that it can be called from a program or a test.
+ */
 export async function main(argv: string[]): Promise<number> {
+  verbose = argv.includes('--verbose');
+  try {
+    return await run(argv);
+  } catch (err) {
+    const e = err as Error;
+    if (err instanceof UsageError) process.stderr.write(`vgatt: ${e.message}\nRun 'vgatt --help' for usage.\n`);
+    else if (verbose && e?.stack) process.stderr.write(`${e.stack}\n`);
+    else process.stderr.write(`vgatt: error: ${e?.message ?? String(err)}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const parser = yargs(argv)
     .scriptName('vgatt')
@@ -276,23 +295,10 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      process.stderr.write(`vgatt: ${msg}\nRun 'vgatt --help' for usage.\n`);
-      process.exit(EXIT_ERROR);
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
     });
   await parser.parseAsync();
   return status;
 }
-
-main(hideBin(process.argv)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const e = err as Error & { code?: string };
-    if (verbose && e?.stack) process.stderr.write(`${e.stack}\n`);
-    else process.stderr.write(`vgatt: error: ${e?.message ?? String(err)}\n`);
-    process.exitCode = EXIT_ERROR;
-  },
-);

@@ -1,11 +1,24 @@
 /** Library API of victron-gatt: every stage usable on its own. The CLI only wraps this. */
-export * from './capture/types.js';
-export { openCapture, parseCapture, detectCaptureFormat, type CaptureReader } from './capture/index.js';
-export * from './bluetooth/types.js';
-export { AttExtractor, extractAtt } from './bluetooth/index.js';
-export { scanAtt, type AttScan, type AttScanOptions } from './pipeline.js';
-export { attToJson, attToNdjson, attToCsv, attToText, type AttJson } from './output/att.js';
+// Capture readers: btsnoop, pcap, pcapng -> HCI records.
+export * from './capture/index.js';
+// Bluetooth: HCI, ACL reassembly, L2CAP, ATT PDUs, GATT map.
+export * from './bluetooth/index.js';
+// Victron: stream reassembly, CBOR message framing, decoding by device profiles.
+export * from './victron/index.js';
+// Device profiles: loading, validation, register value decoding.
+export * from './profiles/index.js';
+// The stages wired: capture -> ATT (-> Victron records).
+export * from './pipeline.js';
+// Outputs.
+export { attToJson, attToNdjson, attToCsv, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER, type AttJson } from './output/att.js';
+export { victronToJson, victronToNdjson, victronToCsv, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
 export { gattToText, gattToJson } from './output/gatt.js';
 export { isoTimeUs } from './output/time.js';
+export { LineWriter } from './output/writer.js';
+// Summaries and comparison of captures, reports, the Wireshark dissector.
+export * from './diff/index.js';
+export * from './report/index.js';
+export { reportToHtml } from './report/html.js';
+export { generateLua, luaString } from './lua/generate.js';
 export { toHex, fromHex, ByteCursor, DecodeError } from './util/cursor.js';
 export { AdvertParser, extractAdverts, parseAdvertisingReports, parseAdvertisingData, parseVictronManufacturerData, VICTRON_COMPANY_ID, type Advert, type AdvertisingReport, type VictronAdvertFields } from './adverts/index.js';
