@@ -252,3 +252,121 @@ export function cborToJs(it: CborItem): unknown {
       return { tag: String(it.tag), value: cborToJs(it.value) };
   }
 }
+
+type ScanFrame =
+  /** An array, map (2 items per pair) or tag (1 item): `left` items to go, or -1 up to a break; `n` read so far. */
+  | { t: 'items'; left: number; n: number; map: boolean }
+  /** The chunks of an indefinite string of major type `major`: `total` bytes so far. */
+  | { t: 'chunks'; major: number; total: number; start: number };
+
+/** Outcome of {@link ItemScanner.resume}. */
+export type ScanResult = { done: true; end: number } | { done: false; needMore: true } | { done: false; needMore: false };
+
+/**
+ * Checks where one item ends without building it, and resumes where it stopped when the buffer
+ * grows: a stream waiting for an item that arrives in many small pieces (an indefinite string over
+ * thousands of ATT values) then costs time linear in its bytes, not quadratic (readItem re-reads
+ * from the item's start). Follows readItem's rules and limits exactly, so "need more bytes" here
+ * is "need more bytes" there (a property test checks it); positions are absolute, `base` is the
+ * absolute position of `buf[0]`.
+ */
+export class ItemScanner {
+  private stack: ScanFrame[] = [];
+  private started = false;
+
+  constructor(private pos: number) {}
+
+  resume(buf: Uint8Array, base = 0): ScanResult {
+    for (;;) {
+      const top = this.stack[this.stack.length - 1];
+      if (this.started && !top) return { done: true, end: this.pos };
+      const p = this.pos - base;
+      if (top?.t === 'chunks') {
+        if (p >= buf.length) return { done: false, needMore: true };
+        const cb = buf[p]!;
+        if (cb === 0xff) {
+          this.pos++;
+          this.stack.pop();
+          continue;
+        }
+        if (cb >> 5 !== top.major || (cb & 0x1f) === 31) return { done: false, needMore: false };
+        const h = head(buf, p + 1, cb & 0x1f);
+        if (h === NEED) return { done: false, needMore: true };
+        if (h === BAD || typeof h[0] === 'bigint' || h[0] > MAX_LENGTH) return { done: false, needMore: false };
+        if (h[1] + h[0] > buf.length) return { done: false, needMore: true };
+        if (top.total + h[0] > MAX_LENGTH) return { done: false, needMore: false };
+        top.total += h[0];
+        this.pos = base + h[1] + h[0];
+        continue;
+      }
+      if (top) {
+        if (top.left === 0) {
+          this.stack.pop();
+          continue;
+        }
+        if (top.left < 0) {
+          if (p >= buf.length) return { done: false, needMore: true };
+          if (buf[p] === 0xff) {
+            if (top.map && top.n % 2 !== 0) return { done: false, needMore: false };
+            this.pos++;
+            this.stack.pop();
+            continue;
+          }
+          if (top.n >= (top.map ? 2 * MAX_ITEMS : MAX_ITEMS)) return { done: false, needMore: false };
+        }
+      }
+      // One item's head at p, at depth stack.length.
+      if (this.stack.length > MAX_DEPTH) return { done: false, needMore: false };
+      if (p >= buf.length) return { done: false, needMore: true };
+      const ib = buf[p]!;
+      const major = ib >> 5;
+      const ai = ib & 0x1f;
+      let frame: ScanFrame | undefined;
+      let next: number;
+      if (ai === 31) {
+        if (major === 2 || major === 3) frame = { t: 'chunks', major, total: 0, start: this.pos };
+        else if (major === 4 || major === 5) frame = { t: 'items', left: -1, n: 0, map: major === 5 };
+        else return { done: false, needMore: false };
+        next = p + 1;
+      } else if (major === 7 && (ai === 25 || ai === 26 || ai === 27)) {
+        next = p + 1 + (ai === 25 ? 2 : ai === 26 ? 4 : 8);
+        if (next > buf.length) return { done: false, needMore: true };
+      } else if (major === 7 && ai >= 28) return { done: false, needMore: false };
+      else {
+        const h = head(buf, p + 1, ai);
+        if (h === NEED) return { done: false, needMore: true };
+        if (h === BAD) return { done: false, needMore: false };
+        const [arg, e] = h;
+        next = e;
+        if (major === 7) {
+          if (ai === 24 && Number(arg) < 32) return { done: false, needMore: false };
+        } else if (major === 2 || major === 3) {
+          if (typeof arg === 'bigint' || arg > MAX_LENGTH) return { done: false, needMore: false };
+          next = e + arg;
+          if (next > buf.length) return { done: false, needMore: true };
+        } else if (major === 4 || major === 5) {
+          if (typeof arg === 'bigint' || arg > MAX_ITEMS) return { done: false, needMore: false };
+          frame = { t: 'items', left: major === 5 ? 2 * arg : arg, n: 0, map: major === 5 };
+        } else if (major === 6) frame = { t: 'items', left: 1, n: 0, map: false };
+      }
+      // The item is read (or opened): count it in its container, then move on.
+      if (top?.t === 'items') {
+        if (top.left > 0) top.left--;
+        top.n++;
+      }
+      this.started = true;
+      this.pos = base + next;
+      if (frame) this.stack.push(frame);
+    }
+  }
+}
+
+const NEED = 0;
+const BAD = 1;
+
+/** The argument of a head (see readArg) and the offset past it; NEED or BAD instead of throwing. */
+function head(buf: Uint8Array, pos: number, ai: number): [number | bigint, number] | typeof NEED | typeof BAD {
+  if (ai >= 28) return BAD;
+  if (ai >= 24 && pos + (ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : 8) > buf.length) return NEED;
+  return readArg(buf, pos, ai);
+}

@@ -93,7 +93,8 @@ export type ParseErrorKind = 'malformed' | 'not-an-opcode' | 'unknown-opcode';
 
 export type ParseResult =
   | { ok: true; message: VictronMessageBody; end: number }
-  | { ok: false; needMore: true }
+  /** `at`: offset of the parameter item the buffer ends in, once its first byte showed the right type (the stream resumes its scan there). */
+  | { ok: false; needMore: true; at?: number }
   | {
       ok: false;
       needMore: false;
@@ -371,7 +372,7 @@ export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
     const fits = kindMatches(kind, buf[pos]! >> 5);
     const r = readItem(buf, pos);
     if (!r.ok) {
-      if (r.needMore && fits) return r;
+      if (r.needMore && fits) return { ok: false, needMore: true, at: pos };
       if (r.needMore) return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)} is not ${KIND_NAME[kind]} (byte 0x${hex2(buf[pos]!)} at offset ${pos})`, offset: pos };
       return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)}: ${r.error}`, offset: r.offset };
     }

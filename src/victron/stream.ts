@@ -6,17 +6,36 @@
  * - Messages are emitted as soon as their last byte arrives (not at LastData).
  * - A 0xff where a message should start is padding (a record of its own, skipped).
  * - Bytes that do not frame (malformed CBOR, unknown opcode, parameters of the wrong type) are
- *   emitted as unknown up to the next offset, scanning byte by byte, from which messages (known
- *   opcodes 0x01-0x10, right parameter types) and padding frame cleanly again, so a following
- *   valid message is not lost. When that depends on bytes not yet here, the stream waits for them
- *   (the records keep the frames of their bytes, so their provenance is unchanged).
+ *   emitted as one unknown record up to the offset from which messages (known opcodes 0x01-0x10,
+ *   right parameter types) and padding frame cleanly again, so a following valid message is not
+ *   lost. When that depends on bytes not yet here, the stream waits for them (the records keep the
+ *   frames of their bytes, so their provenance is unchanged).
+ *
+ * Resynchronisation rule (what the property test in test/victron/resync.test.ts checks on every
+ * one-byte damage of multi-message, multi-piece streams):
+ * 1. A malformed message never costs a message that lies wholly outside the bytes it spans. Its
+ *    unknown run ends at the first offset from which messages chain cleanly: 8 in a row, to the
+ *    end of the buffer, or for 6 bytes up to a damage of their own (which then gets its own
+ *    unknown record: a later damage must not swallow the valid messages before it). A clean chain
+ *    that starts before that later damage is preferred.
+ * 2. A message is never made from bytes of a known-bad run: after bytes that do not frame, the
+ *    next piece continues the run and must resynchronise by rule 1; it is never parsed from its
+ *    first byte as if a message started there. Only the end of the transfer (LastData, flush)
+ *    ends a run.
+ * 3. What no decoder can tell is not promised: a damaged length can make a well-formed message
+ *    that swallows its neighbour, and `0a 07 01 03 00` frames as `0a | 07 01 03 00` or as
+ *    `0a 07 | 01 | 03 00`; the earliest clean chain wins.
+ * - Waiting is linear: a message waiting for one growing item resumes the item's scan
+ *   (ItemScanner), and a candidate's chain resumes where it stopped, instead of re-parsing the
+ *   buffer on every piece.
  * - A LastData piece ends the transfer: bytes still waiting for more then become unknown
  *   ({@link INCOMPLETE_AT_LASTDATA}); a complete message found inside them is kept.
  * - flush()/flushAll() end streams (disconnect, end of capture) the same way, with their reason.
  * - Memory is bounded: a stream buffering more than {@link MAX_PENDING} bytes without a message
  *   emits them as unknown.
  */
-import { isKnownOpcode, parseMessage, type VictronMessageBody } from './message.js';
+import { ItemScanner } from './cbor.js';
+import { isKnownOpcode, parseMessage, type ParseResult, type VictronMessageBody } from './message.js';
 
 export interface Piece {
   /** The ATT value. */
@@ -70,9 +89,42 @@ interface Segment {
 /** A stream that buffers more than this without a message is garbage: shown as unknown and dropped. */
 export const MAX_PENDING = 64 * 1024;
 
+const NEED_MORE: ParseResult = { ok: false, needMore: true };
+
+let fullParses = 0;
+/** Messages parsed from their first byte so far, in this process: a measure of work for tests and the fuzzer. */
+export function fullParseCount(): number {
+  return fullParses;
+}
+
+/** How far a resynchronisation candidate's chain of messages got (positions absolute). */
+interface ChainState {
+  p: number;
+  q: number;
+  n: number;
+  bytes: number;
+  strong: boolean;
+}
+
 class StreamBuffer {
   buf: Uint8Array = new Uint8Array(0);
   segments: Segment[] = [];
+  /** Absolute stream position of buf[0]: the memos below are kept in absolute positions. */
+  base = 0;
+  /** The front bytes are out of sync: a resynchronisation point must be found before anything frames. */
+  resync = false;
+  /** While resyncing: the next candidate to try (absolute); every earlier one was rejected. */
+  scanFrom = 0;
+  /** Why the run being resynchronised over is unknown (the first failure's reason). */
+  reason = '';
+  /** The message at `msg` waits for the item scanned by `scanner` (so growing pieces are not re-parsed). */
+  private wait: { msg: number; scanner: ItemScanner } | undefined;
+  /** The chain of the candidate being waited on, where it stopped. */
+  chain: ChainState | undefined;
+  /** A 'weak' candidate found while resyncing, and where its damage starts (absolute). */
+  weak: { p: number; end: number } | undefined;
+  /** Set by chainFrom for a 'weak' chain: where its damage starts (absolute). */
+  weakEnd = 0;
 
   append(p: Piece): void {
     let next: Uint8Array;
@@ -84,6 +136,23 @@ class StreamBuffer {
     }
     this.segments.push({ start: this.buf.length, length: p.bytes.length, frame: p.frame, timeUs: p.timeUs, pieceOffset: 0 });
     this.buf = next;
+  }
+
+  /**
+   * parseMessage at `off`, except that a message known to wait for one growing item answers
+   * "need more" from the item's resumed scan: waiting costs time linear in the bytes, not quadratic.
+   */
+  parse(off: number): ParseResult {
+    const abs = this.base + off;
+    if (this.wait?.msg === abs) {
+      const s = this.wait.scanner.resume(this.buf, this.base);
+      if (!s.done && s.needMore) return NEED_MORE;
+      this.wait = undefined;
+    }
+    fullParses++;
+    const r = parseMessage(this.buf, off);
+    if (!r.ok && r.needMore && r.at !== undefined) this.wait = { msg: abs, scanner: new ItemScanner(this.base + r.at) };
+    return r;
   }
 
   /** Provenance of the first `end` bytes. */
@@ -105,6 +174,7 @@ class StreamBuffer {
 
   consume(n: number): void {
     this.buf = this.buf.subarray(n);
+    this.base += n;
     let drop = 0;
     for (const s of this.segments) {
       if (s.start + s.length <= n) {
@@ -118,64 +188,108 @@ class StreamBuffer {
     }
     if (drop) this.segments.splice(0, drop);
     if (this.buf.length === 0) this.buf = new Uint8Array(0); // release the last piece
+    if (this.wait && this.wait.msg < this.base) this.wait = undefined;
+    if (this.chain && this.chain.p < this.base) this.chain = undefined;
+    if (this.weak && this.weak.p < this.base) this.weak = undefined;
+    if (this.scanFrom < this.base) this.scanFrom = this.base;
+  }
+
+  /** The transfer is over (or its bytes were dropped): nothing waits any more. */
+  reset(): void {
+    this.wait = undefined;
+    this.chain = undefined;
+    this.weak = undefined;
+    this.resync = false;
   }
 }
 
 /** Messages in a row that make a resynchronisation point certain enough without reaching the buffer's end. */
 const RESYNC_CHAIN = 8;
+/**
+ * Bytes of complete messages (one of 3 bytes or more among them) that make a resynchronisation
+ * point good enough when what follows them does not frame: that is a damage of its own (it gets its
+ * own unknown record), and must not cost the messages before it.
+ */
+const RESYNC_BEFORE_DAMAGE = 6;
 
 /**
  * Parses messages (and padding) from `p` on: 'clean' when they run cleanly for
- * {@link RESYNC_CHAIN} messages, or to the end of the buffer; 'pending' when they run cleanly into
- * a message that needs more bytes; 'bad' otherwise (not a known opcode 0x01-0x10, malformed, or
- * the wrong shape). Before the end of the transfer (`final` false), reaching the buffer's end
- * counts as clean only after a message of 3 bytes or more: a lone `01` or padding there says
- * too little, the next piece decides.
+ * {@link RESYNC_CHAIN} messages, or to the end of the buffer (with `strongAtEnd`, only when one of
+ * them has 3 bytes or more); 'pending' when they run cleanly into
+ * a message that needs more bytes; 'weak' when they run cleanly for {@link RESYNC_BEFORE_DAMAGE}
+ * bytes (one message of 3 bytes or more among them) up to bytes that do not frame (`sb.weakEnd`
+ * says where); 'bad' otherwise (not a known opcode 0x01-0x10, malformed, or the wrong shape).
+ * Before the end of the transfer (`final` false), reaching the buffer's end counts as clean only
+ * after a message of 3 bytes or more: a lone `01` or padding there says too little, the next piece
+ * decides. A pending chain is remembered in `sb.chain`, so it is resumed, not re-parsed.
  */
-function chainFrom(buf: Uint8Array, p: number, final: boolean): 'clean' | 'pending' | 'bad' {
-  let q = p;
-  let n = 0;
-  let strong = false;
+function chainFrom(sb: StreamBuffer, p: number, final: boolean, strongAtEnd = false): 'clean' | 'pending' | 'weak' | 'bad' {
+  const buf = sb.buf;
+  const memo = sb.chain?.p === sb.base + p ? sb.chain : undefined;
+  let q = memo ? memo.q - sb.base : p;
+  let n = memo?.n ?? 0;
+  let bytes = memo?.bytes ?? 0;
+  let strong = memo?.strong ?? false;
+  const damaged = () => {
+    if (!strong || bytes < RESYNC_BEFORE_DAMAGE) return 'bad';
+    sb.weakEnd = sb.base + q;
+    return 'weak';
+  };
   while (q < buf.length) {
     if (buf[q] === 0xff) {
       q++;
       continue;
     }
-    if (!isKnownOpcode(buf[q])) return 'bad';
-    const r = parseMessage(buf, q);
-    if (!r.ok) return r.needMore ? 'pending' : 'bad';
-    if (!r.message.shapeOk) return 'bad';
+    if (!isKnownOpcode(buf[q])) return damaged();
+    const r = sb.parse(q);
+    if (!r.ok) {
+      if (!r.needMore) return damaged();
+      if (strongAtEnd && !strong) return 'bad';
+      sb.chain = { p: sb.base + p, q: sb.base + q, n, bytes, strong };
+      return 'pending';
+    }
+    if (!r.message.shapeOk) return damaged();
     if (r.end - q >= 3) strong = true;
+    bytes += r.end - q;
     q = r.end;
     if (++n >= RESYNC_CHAIN) return 'clean';
   }
-  return final || strong ? 'clean' : 'pending';
+  if (strong || (final && !strongAtEnd)) return 'clean';
+  if (final) return 'bad';
+  sb.chain = { p: sb.base + p, q: sb.base + q, n, bytes, strong };
+  return 'pending';
 }
 
 /**
- * Where to resume after bytes at the start of `buf` that do not frame: the first offset from
- * which the rest frames cleanly, scanning byte by byte. When the first candidate runs into a
- * message still waiting for bytes, the choice depends on bytes not here yet: -1 (wait), unless
- * the transfer is over (`final`). The buffer's length when nothing frames.
+ * Where to resume after bytes at the start of the buffer that do not frame: the first candidate
+ * offset (from `sb.scanFrom` on, byte by byte) from which the rest frames cleanly. A 'weak'
+ * candidate (clean messages, then more damage) is taken unless a clean one starts before the
+ * damage it runs into. When a candidate runs into a message still waiting for bytes, the choice
+ * depends on bytes not here yet: -1 (wait), unless the transfer is over (`final`). The buffer's
+ * length when nothing frames.
  */
-function resyncPoint(buf: Uint8Array, final: boolean): number {
-  for (let p = 1; p < buf.length; p++) {
-    const c = chainFrom(buf, p, final);
+function resyncPoint(sb: StreamBuffer, final: boolean): number {
+  for (let p = Math.max(0, sb.scanFrom - sb.base); p < sb.buf.length; p++) {
+    if (sb.weak !== undefined && sb.base + p > sb.weak.end) return sb.weak.p - sb.base;
+    sb.scanFrom = sb.base + p;
+    const c = chainFrom(sb, p, final);
     if (c === 'clean') return p;
     if (c === 'pending') return final ? p : -1;
+    if (c === 'weak' && sb.weak === undefined) sb.weak = { p: sb.base + p, end: sb.weakEnd };
   }
-  return buf.length;
+  if (sb.weak !== undefined) return sb.weak.p - sb.base;
+  sb.scanFrom = sb.base + sb.buf.length;
+  return sb.buf.length;
 }
 
 /**
- * Inside a message that the end of its transfer left incomplete: a complete, well-shaped message
- * of at least 3 bytes starts at `p` (a 1- or 2-byte "message" there is far more likely one of the
- * incomplete message's parameters, e.g. the 01 of 05 01 ...), and what follows it frames too.
+ * Inside a message that the end of its transfer left incomplete: messages frame from `p` to the
+ * end of the transfer, one of them of 3 bytes or more (a lone 1- or 2-byte "message" there is far
+ * more likely one of the incomplete message's parameters, e.g. the 01 of 05 01 ...).
  */
-function completeAt(buf: Uint8Array, p: number): boolean {
-  if (!isKnownOpcode(buf[p])) return false;
-  const r = parseMessage(buf, p);
-  return r.ok && r.message.shapeOk && r.end - p >= 3 && chainFrom(buf, p, true) !== 'bad';
+function completeAt(sb: StreamBuffer, p: number): boolean {
+  if (!isKnownOpcode(sb.buf[p])) return false;
+  return chainFrom(sb, p, true, true) !== 'bad';
 }
 
 export class TransferReassembler {
@@ -196,37 +310,50 @@ export class TransferReassembler {
     if (piece.role === 'lastData') this.finish(sb, out, INCOMPLETE_AT_LASTDATA);
     else this.drain(sb, out, false);
     if (sb.buf.length > MAX_PENDING) {
-      out.push({ kind: 'unknown', reason: `more than ${MAX_PENDING} bytes without a complete message`, ...sb.provenance(sb.buf.length) });
+      out.push({ kind: 'unknown', reason: sb.resync ? `${sb.reason}; more than ${MAX_PENDING} bytes without a resynchronisation point` : `more than ${MAX_PENDING} bytes without a complete message`, ...sb.provenance(sb.buf.length) });
       sb.consume(sb.buf.length);
+      // What follows continues the dropped bytes: it must resynchronise, not be parsed from its first byte.
+      sb.reset();
+      sb.resync = true;
+      sb.reason = 'continues bytes dropped as unknown';
     }
-    if (sb.buf.length === 0) this.buffers.delete(key);
+    if (sb.buf.length === 0 && !sb.resync) this.buffers.delete(key);
     return out;
   }
 
   private drain(sb: StreamBuffer, out: StreamOutput[], final: boolean): void {
     while (sb.buf.length > 0) {
       const buf = sb.buf;
-      if (buf[0] === 0xff) {
-        let n = 1;
-        while (n < buf.length && buf[n] === 0xff) n++;
-        out.push({ kind: 'padding', ...sb.provenance(n) });
-        sb.consume(n);
-        continue;
+      if (!sb.resync) {
+        if (buf[0] === 0xff) {
+          let n = 1;
+          while (n < buf.length && buf[n] === 0xff) n++;
+          out.push({ kind: 'padding', ...sb.provenance(n) });
+          sb.consume(n);
+          continue;
+        }
+        const r = sb.parse(0);
+        if (r.ok && r.message.shapeOk) {
+          const prov = sb.provenance(r.end);
+          out.push({ kind: 'message', body: r.message, message: r.message, bytes: prov.bytes, frames: prov.frames, ranges: prov.ranges, frame: prov.frame, timeUs: prov.timeUs });
+          sb.consume(r.end);
+          continue;
+        }
+        if (!r.ok && r.needMore) return;
+        // Not a message here: the bytes are unknown up to where messages (or padding) frame again.
+        sb.resync = true;
+        sb.scanFrom = sb.base + 1;
+        sb.reason = r.ok ? `${r.message.typeName}: ${r.message.problems.join('; ')}` : r.error.replace(/ at offset \d+/, '');
       }
-      const r = parseMessage(buf, 0);
-      if (r.ok && r.message.shapeOk) {
-        const prov = sb.provenance(r.end);
-        out.push({ kind: 'message', body: r.message, message: r.message, bytes: prov.bytes, frames: prov.frames, ranges: prov.ranges, frame: prov.frame, timeUs: prov.timeUs });
-        sb.consume(r.end);
-        continue;
-      }
-      if (!r.ok && r.needMore) return;
-      // Not a message here: show the bytes up to where messages (or padding) frame again.
-      const p = resyncPoint(buf, final);
+      const p = resyncPoint(sb, final);
       if (p < 0) return;
-      const reason = r.ok ? `${r.message.typeName}: ${r.message.problems.join('; ')}` : !r.needMore ? r.error.replace(/ at offset \d+/, '') : '';
-      out.push({ kind: 'unknown', reason, ...sb.provenance(p) });
+      // Nothing frames yet: the run goes on into the next piece (never parsed from its first byte).
+      if (p >= buf.length && !final) return;
+      if (p > 0) out.push({ kind: 'unknown', reason: sb.reason, ...sb.provenance(p) });
       sb.consume(p);
+      sb.resync = false;
+      sb.chain = undefined;
+      sb.weak = undefined;
     }
   }
 
@@ -239,11 +366,12 @@ export class TransferReassembler {
     this.drain(sb, out, true);
     while (sb.buf.length > 0) {
       let p = 1;
-      while (p < sb.buf.length && !completeAt(sb.buf, p)) p++;
+      while (p < sb.buf.length && !completeAt(sb, p)) p++;
       out.push({ kind: 'unknown', reason, ...sb.provenance(p) });
       sb.consume(p);
       this.drain(sb, out, true);
     }
+    sb.reset();
   }
 
   /**

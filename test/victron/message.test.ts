@@ -188,7 +188,12 @@ const EXAMPLES = ['01', '029f000001000301ff', '0303', '050381 19ed8d', '06008218
 test('every proper prefix of a message needs more bytes', () => {
   for (const hex of EXAMPLES) {
     const b = fromHex(hex);
-    for (let n = 0; n < b.length; n++) assert.deepEqual(parseMessage(b.subarray(0, n), 0), { ok: false, needMore: true }, `${hex} cut at ${n}`);
+    for (let n = 0; n < b.length; n++) {
+      const r = parseMessage(b.subarray(0, n), 0);
+      assert.deepEqual({ ok: r.ok, needMore: !r.ok && r.needMore }, { ok: false, needMore: true }, `${hex} cut at ${n}`);
+      // `at`, when given, is a parameter's first byte, inside the cut buffer.
+      if (!r.ok && r.needMore && r.at !== undefined) assert.ok(r.at >= 1 && r.at < n, `${hex} cut at ${n}: at ${r.at}`);
+    }
     const r = parseMessage(b, 0);
     assert.ok(r.ok && r.end === b.length && r.message.shapeOk && r.message.problems.length === 0, hex);
   }
