@@ -5,6 +5,7 @@
  * `problem` and a null value, never a guess.
  */
 import type { DecodedValue, RegisterDef, RegisterField, ScalarType } from './types.js';
+import { formatProductId } from './products.js';
 
 const SIZES: Record<ScalarType, number> = { un8: 1, sn8: 1, un16: 2, sn16: 2, un24: 3, sn24: 3, un32: 4, sn32: 4, un64: 8, sn64: 8, float: 4 };
 
@@ -51,10 +52,15 @@ interface FieldValue {
   text: string;
 }
 
+const h4 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(4, '0');
+
 function scalarValue(f: RegisterField, raw: number): FieldValue {
   const key = String(raw);
   if (f.special?.[key] !== undefined) return { value: null, text: f.special[key]! };
   if (f.enum?.[key] !== undefined) return { value: raw, text: f.enum[key]! };
+  // The value stays the number; only the text shows it as a product or register id.
+  if (f.format === 'productId') return { value: raw, text: formatProductId(raw) };
+  if (f.format === 'register') return { value: raw, text: h4(raw) };
   if (f.bits) {
     const names = Object.entries(f.bits).filter(([bit]) => raw & (1 << Number(bit))).map(([, n]) => n);
     return { value: raw, text: names.length ? names.join(', ') : 'none' };
@@ -91,7 +97,10 @@ function decodeField(f: RegisterField, b: Uint8Array, state: { byte: number; bit
     state.byte = end;
     if (f.type === 'bytes') return { value: hex(part), text: hex(part) };
     const nul = part.indexOf(0);
-    const s = Buffer.from(part.subarray(0, nul >= 0 ? nul : part.length)).toString('utf8');
+    const str = part.subarray(0, nul >= 0 ? nul : part.length);
+    // Bytes that are not printable UTF-8 (ids, MAC addresses, keys) are shown as hex, never as mojibake.
+    const s = f.format === 'hex' ? undefined : printableUtf8(str);
+    if (s === undefined) return { value: hex(part), text: '0x' + hex(part) };
     return { value: s, text: JSON.stringify(s) };
   }
   const n = SIZES[f.type];
@@ -99,6 +108,24 @@ function decodeField(f: RegisterField, b: Uint8Array, state: { byte: number; bit
   const raw = readInt(b, state.byte, f.type);
   state.byte += n;
   return scalarValue(f, raw);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text of `b` when it is valid UTF-8 without control characters (C0, DEL, C1); otherwise undefined. */
+export function printableUtf8(b: Uint8Array): string | undefined {
+  let s: string;
+  try {
+    s = utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+  return /[\u0000-\u001f\u007f-\u009f\ufffd]/.test(s) ? undefined : s;
+}
+
+/** A one-bit field labelled No/Yes (velib's flag bits). */
+function isFlag(f: RegisterField): boolean {
+  return f.type === 'bits' && (f.width ?? 1) === 1 && f.enum?.['0'] === 'No' && f.enum?.['1'] === 'Yes';
 }
 
 const sizeCache = new WeakMap<RegisterDef, number | undefined>();
@@ -140,13 +167,19 @@ export function decodeRegisterValue(def: RegisterDef | undefined, bytes: Uint8Ar
   const obj: Record<string, unknown> = {};
   const texts: string[] = [];
   const counts = new Map<string, number>();
+  // Flag records (every field one bit, No/Yes) read as the list of flags that are set.
+  const flags = values.every(([f]) => isFlag(f) || /^(reserved|rest$)/i.test(f.name));
   for (const [f, v] of values) {
     const c = (counts.get(f.name) ?? 0) + 1;
     counts.set(f.name, c);
     const name = c > 1 ? `${f.name} ${c}` : f.name;
     obj[name] = v ? v.value : null;
-    if (v && !/^reserved/i.test(f.name)) texts.push(`${name}=${v.text}`);
+    if (!v || /^(reserved|rest$)/i.test(f.name)) continue;
+    if (flags) {
+      if (v.value === 1) texts.push(name);
+    } else texts.push(`${name}=${v.text}`);
   }
+  if (flags && !texts.length) texts.push('none');
   if (problem && short) return { value: null, text: hex(bytes), problem };
   return { value: obj, text: texts.join(', '), ...(problem ? { problem } : {}) };
 }

@@ -26,6 +26,11 @@ export interface RegisterField {
   bits?: Record<string, string>;
   /** Raw values with a special meaning, e.g. {"32767": "not available"}. */
   special?: Record<string, string>;
+  /**
+   * How to show the value (the value itself stays a number or the raw string): `productId` as 0xA389 with the
+   * product's name, `register` as a register number 0xED8D, `hex` for strings that are bytes (MAC, keys, ids).
+   */
+  format?: 'productId' | 'hex' | 'register';
 }
 
 export interface RegisterDef {

@@ -11,7 +11,7 @@ const get = (id: string) => profiles.find((p) => p.id === id)!;
 const dec = (profile: string, reg: number, bytes: string) => decodeRegisterValue(get(profile).register(reg), hex(bytes));
 
 test('the shipped profiles load, validate, and extend common', () => {
-  assert.deepEqual(profiles.map((p) => p.id).sort(), ['common', 'orion', 'smartshunt', 'smartsolar']);
+  assert.deepEqual(profiles.map((p) => p.id).sort(), ['bluesmart', 'common', 'orion', 'orion-xs', 'phoenix', 'smartshunt', 'smartsolar']);
   assert.ok(get('common').registers().length > 2500);
   assert.equal(get('smartshunt').register(0xed8d)!.name, 'Battery voltage');
   assert.equal(get('orion').register(0xedbb)!.name, 'Input voltage');

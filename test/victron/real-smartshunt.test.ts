@@ -45,4 +45,11 @@ test('real SmartShunt capture: framing, unknowns, pinned values', async () => {
   const ec31 = at(248, 0xec31);
   assert.deepEqual(ec31.frames, [247, 248], 'a 33-byte value over two notifications');
   assert.equal((ec31.value as Record<string, unknown>)['Rssi Device_2'], -42);
+  // Product ids keep their number in the value and read as hex with the product's name: 0x89 0xa3 = 0xA389.
+  assert.equal((ec31.value as Record<string, unknown>)['Product ID Device_1'], 0xa389);
+  assert.match(ec31.text!, /Product ID Device_1=0xA389 SmartShunt 500A\/50mV, .*Product ID Device_2=0xA056 SmartSolar Charger MPPT 100\/30/);
+  // 0xEC12 (BLE network id, 2 bytes) is 41 89: not text, so hex rather than "A" and a lone 0x89 byte.
+  assert.deepEqual([hexOf(at(242, 0xec12).raw), at(242, 0xec12).value, at(242, 0xec12).text], ['4189', '4189', '0x4189']);
+  // 0x0100 of instance 1: 00 | 00 fe | fe -> identifier 0, product id 0xFE00 (not in the table).
+  assert.match(at(244, 0x0100).text!, /^Identifier=0, Product Id=0xFE00, /);
 });
