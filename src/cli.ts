@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
 import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
 import { gattToText } from './output/gatt.js';
+import { runAnonymize } from './commands/anonymize.js';
 import { LineWriter } from './output/writer.js';
 import { Progress } from './output/progress.js';
 import type { CaptureWarning } from './capture/types.js';
@@ -276,6 +277,21 @@ async function run(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'anonymize <input> <output>',
+      'Copy a capture (same format) with device addresses, serial numbers and secrets replaced',
+      (y) =>
+        y
+          .positional('input', { type: 'string', demandOption: true, describe: 'btsnoop, pcap or pcapng file' })
+          .positional('output', { type: 'string', demandOption: true, describe: 'file to write (same format as the input)' })
+          .option('map', { type: 'string', describe: 'Also write the originals and their stand-ins to this JSON file (keep it private)' })
+          .option('seed', { type: 'string', describe: 'Derive the stand-ins from this secret (same seed, same output); default: random per run' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file (as for decode)' })
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
+      async (a) => {
+        status = await runAnonymize({ input: a.input, output: a.output, map: a.map, seed: a.seed, profile: a.profile, profiles: a.profiles as string[] }, warn);
+      },
+    )
+    .command(
       'lua',
       'Generate the Wireshark Lua dissector from the device profiles',
       (y) =>
@@ -290,7 +306,7 @@ async function run(argv: string[]): Promise<number> {
         } else process.stdout.write(lua);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, lua')
+    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, lua')
     .strict()
     .help()
     .version()

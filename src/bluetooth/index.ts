@@ -15,6 +15,7 @@ export * from './types.js';
 export { decodeAttPdu, attOpcodeName, ATT_OPCODE_NAMES, ATT_ERROR_NAMES, propertyNames } from './att.js';
 export { uuidFromLe, formatAddress, GATT_TYPE_NAMES } from './uuid.js';
 export { GattLearner } from './gatt.js';
+export { hciSites, type ByteSite, type SiteKind } from './sites.js';
 
 const ATT_CID = 0x0004;
 /** Opcodes a GATT client sends: used for the direction when the capture has none (H4 without phdr). */

@@ -87,6 +87,7 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
         packetType: f.packetType,
         direction: f.direction,
         data, // chunks are never reused, so a view is safe
+        dataOffset: fileOffset + RECORD_HEADER_LENGTH + Math.min(f.start, body.length),
         originalLength: Math.max(0, orig - f.start),
         truncated,
         adapter: f.adapter ?? 0,

@@ -114,6 +114,7 @@ export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHe
       packetType: f.packetType,
       direction: f.direction,
       data: p.data.subarray(Math.min(f.start, p.data.length)),
+      dataOffset: fileOffset + RECORD_HEADER_LENGTH + Math.min(f.start, p.data.length),
       originalLength: Math.max(0, p.header.originalLength - f.start),
       truncated,
       adapter: f.adapter ?? 0,

@@ -162,7 +162,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
       } else if (type === 0x00000bad || type === 0x40000bad) {
         // Custom blocks: Wireshark shows them as frames of their own, so they take a frame number.
         frame++;
-        batch.push({ frame, fileOffset: blockOffset, timeUs: 0, packetType: undefined, direction: 'unknown', data: body, originalLength: body.length, truncated: false, adapter: 0 });
+        batch.push({ frame, fileOffset: blockOffset, timeUs: 0, packetType: undefined, direction: 'unknown', data: body, dataOffset: blockOffset + 8, originalLength: body.length, truncated: false, adapter: 0 });
         continue;
       } else {
         continue; // name resolution, statistics, custom, decryption secrets...: not packets
@@ -176,7 +176,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
       const data = body.subarray(dataStart, dataStart + capLen);
       if (!iface || !(iface.linkType in LINK_TYPE_NAMES)) {
         if (!iface) state.warn({ code: 'bad-record', message: `frame ${frame} at byte offset ${blockOffset} names interface ${ifaceId}, which is not described`, fileOffset: blockOffset, frame });
-        batch.push({ frame, fileOffset: blockOffset, timeUs, packetType: undefined, direction: 'unknown', data, originalLength: origLen, truncated: capLen < origLen, adapter: ifaceId });
+        batch.push({ frame, fileOffset: blockOffset, timeUs, packetType: undefined, direction: 'unknown', data, dataOffset: blockOffset + 8 + dataStart, originalLength: origLen, truncated: capLen < origLen, adapter: ifaceId });
         continue;
       }
       const f = linkFraming(iface.linkType, data);
@@ -188,6 +188,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
         packetType: f.packetType,
         direction: f.direction,
         data: data.subarray(Math.min(f.start, data.length)),
+        dataOffset: blockOffset + 8 + dataStart + Math.min(f.start, data.length),
         originalLength: Math.max(0, origLen - f.start),
         truncated,
         adapter: f.adapter ?? ifaceId,

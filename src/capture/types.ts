@@ -27,6 +27,8 @@ export interface HciRecord {
   direction: HciDirection;
   /** The HCI packet bytes, without the H4 type byte. */
   data: Uint8Array;
+  /** Byte offset of data[0] in the capture file (set by the file readers; rewriting tools patch bytes there). */
+  dataOffset?: number;
   /** Length of the packet on the wire (HCI part), when the capture records it. */
   originalLength: number;
   /** True when the capture kept fewer bytes than the packet had (snaplen or Android filtered mode). */

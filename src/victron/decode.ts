@@ -435,6 +435,11 @@ export class VictronDecoder {
     return out;
   }
 
+  /** The earliest frame whose bytes still wait for the rest of their message, if any. */
+  oldestPendingFrame(): number | undefined {
+    return this.streams.oldestPendingFrame();
+  }
+
   unanswered(): UnansweredRequest[] {
     return this.unansweredList.slice().sort((a, b) => a.frame - b.frame);
   }

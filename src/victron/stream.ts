@@ -402,4 +402,14 @@ export class TransferReassembler {
   keys(): string[] {
     return [...this.buffers.keys()];
   }
+
+  /** The earliest frame whose bytes still wait in a stream (what later records may still name), if any. */
+  oldestPendingFrame(): number | undefined {
+    let oldest: number | undefined;
+    for (const sb of this.buffers.values()) {
+      const f = sb.segments[0]?.frame;
+      if (f !== undefined && (oldest === undefined || f < oldest)) oldest = f;
+    }
+    return oldest;
+  }
 }
