@@ -17,6 +17,7 @@ import type { HciRecord } from '../capture/types.js';
 import { HciPacketType } from '../capture/types.js';
 import { hciSites, type AttPdu, type ByteSite } from '../bluetooth/index.js';
 import { parseMessage, readItem, type CborItem, type VictronRecord } from '../victron/index.js';
+import { parseAdvertisingData, parseAdvertisingReports } from '../adverts/index.js';
 import { SENSITIVE_BY_ID, SERIAL_PATTERN, type RegisterSecret } from './registers.js';
 import type { StandIns } from './standins.js';
 
@@ -212,6 +213,7 @@ export class Locator {
     const data = rec.data;
     const segs: Segments = [off, data.length];
     for (const s of hciSites(rec.packetType, data, rec.monitorOpcode)) this.site(data, segs, s);
+    if (rec.packetType === HciPacketType.Event && data[0] === 0x3e) this.adverts(data, segs);
     if (this.mode === 'learn') this.sweep(data, segs);
     if (rec.packetType === HciPacketType.AclData && data.length >= 4) {
       const aclLen = data[2]! | (data[3]! << 8);
@@ -223,6 +225,21 @@ export class Locator {
           if (n-- <= 0) break;
           this.acl.delete(k);
         }
+      }
+    }
+  }
+
+  /** Advertising reports (legacy and extended, as src/adverts reads them): addresses, and addresses in the AD structures. */
+  private adverts(data: Uint8Array, segs: Segments): void {
+    const ev = parseAdvertisingReports(data);
+    if (!ev) return;
+    for (const r of ev.reports) {
+      this.address(data, segs, r.addressOffset, `${r.kind} advertising report address`, false);
+      // Extended reports: Direct_Address 14 bytes after Address (Core spec Vol 4 Part E 7.7.65.13).
+      if (r.kind === 'extended') this.address(data, segs, r.addressOffset + 14, 'extended advertising report direct address', false);
+      for (const st of parseAdvertisingData(r.data).structures) {
+        // 0x1b LE Bluetooth Device Address (Core Supplement Part A 1.16); names are swept for serial numbers.
+        if (st.type === 0x1b && st.data.length >= 6) this.address(data, segs, r.dataOffset + st.offset + 2, 'advertised LE Bluetooth Device Address', false);
       }
     }
   }

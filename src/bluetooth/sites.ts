@@ -2,7 +2,9 @@
  * Where identifying bytes lie inside one HCI packet: device addresses (BD_ADDR, 6 bytes,
  * little-endian as HCI carries them), keys and PINs, and names that may hold a serial number.
  * Layouts from the Core spec v5.4, Vol 4 Part E 7.1-7.8 (commands), 7.7 (events), Vol 3 Part H 3.6
- * (SMP key distribution), Vol 3 Part C 11 (AD types); Linux monitor opcodes from BlueZ monitor/bt.h.
+ * (SMP key distribution); Linux monitor opcodes from BlueZ monitor/bt.h. Legacy and extended
+ * advertising reports are read by src/adverts. Names (remote/local name) are listed as 'name'
+ * sites: serial numbers inside them are found by the anonymizer's sweeps.
  * Pure: offsets index the `data` given (the HCI packet without its H4 type byte).
  */
 import { HciPacketType } from '../capture/types.js';
@@ -110,44 +112,12 @@ function push(out: ByteSite[], data: Uint8Array, offset: number, kind: SiteKind,
   out.push({ offset, length: Math.min(length, data.length - offset), kind, what });
 }
 
-/** AD structures (length, type, data) of advertising or scan response data at `start`. */
-export function adStructureSites(data: Uint8Array, start: number, end: number, out: ByteSite[], what: string): void {
-  let p = start;
-  while (p < end) {
-    const len = data[p]!;
-    if (len === 0) break; // the rest is padding
-    const type = data[p + 1];
-    const body = p + 2;
-    const bodyEnd = Math.min(p + 1 + len, end);
-    if (type === undefined || body > bodyEnd) break;
-    if (type === 0x08 || type === 0x09) push(out, data, body, 'name', bodyEnd - body, `${what} local name`);
-    else if (type === 0x1b && bodyEnd - body >= 6) push(out, data, body, 'address', 6, `${what} LE Bluetooth Device Address`);
-    p += 1 + len;
-  }
-}
-
-function advertisingReports(data: Uint8Array, p: Uint8Array, base: number, sub: number, out: ByteSite[]): void {
+/** LE Directed Advertising Report (0x3e/0x0b): event type, address type, address, direct address type, direct address, RSSI. */
+function directedReports(data: Uint8Array, p: Uint8Array, base: number, out: ByteSite[]): void {
   const n = p[1] ?? 0;
-  let q = 2;
-  for (let i = 0; i < n && q < p.length; i++) {
-    if (sub === 0x02) {
-      // event type, address type, address, data length, data, RSSI (per report, as BlueZ and Wireshark read it)
-      push(out, data, base + q + 2, 'address', 6, 'advertising report address');
-      const len = p[q + 8] ?? 0;
-      adStructureSites(data, base + q + 9, Math.min(data.length, base + q + 9 + len), out, 'advertising data');
-      q += 10 + len;
-    } else if (sub === 0x0b) {
-      push(out, data, base + q + 2, 'address', 6, 'directed advertising report address');
-      push(out, data, base + q + 9, 'address', 6, 'directed advertising report direct address');
-      q += 16;
-    } else {
-      // 0x0d extended: event type (2), address type, address, phys, SID, Tx power, RSSI, interval (2), direct address type, direct address, data length, data
-      push(out, data, base + q + 3, 'address', 6, 'extended advertising report address');
-      push(out, data, base + q + 17, 'address', 6, 'extended advertising report direct address');
-      const len = p[q + 23] ?? 0;
-      adStructureSites(data, base + q + 24, Math.min(data.length, base + q + 24 + len), out, 'extended advertising data');
-      q += 24 + len;
-    }
+  for (let i = 0, q = 2; i < n && q < p.length; i++, q += 16) {
+    push(out, data, base + q + 2, 'address', 6, 'directed advertising report address');
+    push(out, data, base + q + 9, 'address', 6, 'directed advertising report direct address');
   }
 }
 
@@ -184,8 +154,6 @@ export function hciSites(packetType: HciPacketType | undefined, data: Uint8Array
     const opcode = data[0]! | (data[1]! << 8);
     for (const [at, kind, len] of COMMAND_SITES[opcode] ?? []) push(out, data, 3 + at, kind, len, `command 0x${opcode.toString(16).padStart(4, '0')} ${kind}`);
     if (opcode === 0x0c13) push(out, data, 3, 'name', 248, 'Write Local Name');
-    if (opcode === 0x0c52) adStructureSites(data, 4, data.length, out, 'extended inquiry response'); // Write Extended Inquiry Response (FEC byte first)
-    if (opcode === 0x2008 || opcode === 0x2009) adStructureSites(data, 4, Math.min(data.length, 4 + (data[3] ?? 0)), out, 'advertising data'); // LE Set Advertising / Scan Response Data
     return out;
   }
   if (packetType === HciPacketType.Event) {
@@ -202,7 +170,6 @@ export function hciSites(packetType: HciPacketType | undefined, data: Uint8Array
     }
     if (code === 0x2f && p.length >= 7) {
       push(out, data, base + 1, 'address', 6, 'extended inquiry result address');
-      adStructureSites(data, base + 15, Math.min(data.length, base + p.length), out, 'extended inquiry response');
     }
     if ((code === 0x02 || code === 0x22) && p.length >= 1) {
       const step = code === 0x02 ? 14 : 14;
@@ -211,7 +178,8 @@ export function hciSites(packetType: HciPacketType | undefined, data: Uint8Array
     if (code === 0x3e && p.length >= 1) {
       const sub = p[0]!;
       for (const [at, kind, len] of LE_SITES[sub] ?? []) push(out, data, base + at, kind, len, `LE event 0x${sub.toString(16).padStart(2, '0')} ${kind}`);
-      if (sub === 0x02 || sub === 0x0b || sub === 0x0d) advertisingReports(data, p, base, sub, out);
+      // Legacy and extended advertising reports (0x02, 0x0d) are read by src/adverts: see the anonymizer.
+      if (sub === 0x0b) directedReports(data, p, base, out);
     }
     return out;
   }
