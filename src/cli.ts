@@ -13,8 +13,8 @@ import type { ResolvedProfile } from './profiles/index.js';
 import { ReportBuilder, reportToText } from './report/index.js';
 import { reportToHtml } from './report/html.js';
 import { writeFileSync } from 'node:fs';
-import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
-import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER } from './output/att.js';
+import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER } from './output/victron.js';
+import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER } from './output/att.js';
 import { gattToText } from './output/gatt.js';
 import { runAnonymize } from './commands/anonymize.js';
 import { LineWriter } from './output/writer.js';
@@ -22,18 +22,29 @@ import { Progress } from './output/progress.js';
 import type { CaptureWarning } from './capture/types.js';
 import type { BluetoothEvent } from './bluetooth/types.js';
 
+const CAPTURE_HELP = 'btsnoop, pcap or pcapng file, Android bug report (.zip, or its .txt with a BTSNOOP_LOG_SUMMARY); several are read in order';
+
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_DAMAGED = 2;
 
 let verbose = false;
+/** Several captures in the run: warnings name theirs. */
+let multiInput = false;
+/** The paths as typed: a warning about a capture inside one of them (a zip entry) names the entry. */
+const typedPaths = new Set<string>();
 
 function warn(msg: string): void {
   process.stderr.write(`vgatt: warning: ${msg}\n`);
 }
 
 function captureWarning(w: CaptureWarning): void {
-  warn(w.message);
+  warn(w.file && (multiInput || !typedPaths.has(w.file)) && !w.message.startsWith(w.file) ? `${w.file}: ${w.message}` : w.message);
+}
+
+/** One line instead of an empty table: the capture has no Victron traffic; doctor says why. */
+function noVictron(files: string[]): void {
+  process.stderr.write(`vgatt: no Victron traffic in ${files.join(', ')}; run 'vgatt doctor ${files.join(' ')}' to see what it holds and why\n`);
 }
 
 function bluetoothEvent(e: BluetoothEvent): void {
@@ -59,17 +70,22 @@ function readCallbacks(progress: Progress, onDiagnostic: () => void = () => {}) 
   };
 }
 
-async function runAtt(file: string, format: Format): Promise<number> {
-  const progress = new Progress(`reading ${file}`);
+async function runAtt(files: string[], format: Format): Promise<number> {
+  const progress = new Progress(`reading ${files.join(', ')}`);
   let diagnostics = 0;
-  const scan = await scanAtt(file, readCallbacks(progress, () => diagnostics++));
+  const scan = await scanAtt(files, readCallbacks(progress, () => diagnostics++));
+  multiInput = scan.reader.multi;
   const out = new LineWriter(process.stdout);
-  if (format === 'csv') await out.line(ATT_CSV_HEADER);
+  if (format === 'csv') await out.line(multiInput ? ATT_CSV_HEADER_FILES : ATT_CSV_HEADER);
   if (format === 'text') await out.line(ATT_TEXT_HEADER);
   const fmt = format === 'ndjson' ? attToNdjson : format === 'csv' ? attToCsv : attToText;
   let count = 0;
+  let lastFile: string | undefined;
   for await (const batch of scan.batches()) {
-    for (const pdu of batch) out.add(fmt(pdu));
+    for (const pdu of batch) {
+      if (format === 'text' && pdu.file !== lastFile) out.add(`# ${(lastFile = pdu.file)}`);
+      out.add(fmt(pdu));
+    }
     count += batch.length;
     await out.maybeFlush();
     if (out.closed) break;
@@ -77,13 +93,14 @@ async function runAtt(file: string, format: Format): Promise<number> {
   await out.flush();
   progress.done();
   if (diagnostics > 0 && !verbose) warn(`${diagnostics} Bluetooth-layer diagnostic(s) (lost or orphan ACL fragments, malformed PDUs); run with --verbose to list them`);
-  if (format === 'text' && !out.closed) process.stderr.write(`${count} ATT PDU(s) in ${scan.reader.info.format} capture (${scan.reader.info.linkTypeName})\n`);
+  if (format === 'text' && !out.closed) process.stderr.write(`${count} ATT PDU(s) in ${scan.reader.readers.length > 1 ? `${scan.reader.readers.length} captures (${scan.reader.describe()})` : `${scan.reader.info.format} capture (${scan.reader.info.linkTypeName})`}\n`);
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
-async function runGatt(file: string, format: 'text' | 'json'): Promise<number> {
-  const progress = new Progress(`reading ${file}`);
-  const scan = await scanAtt(file, readCallbacks(progress));
+async function runGatt(files: string[], format: 'text' | 'json'): Promise<number> {
+  const progress = new Progress(`reading ${files.join(', ')}`);
+  const scan = await scanAtt(files, readCallbacks(progress));
+  multiInput = scan.reader.multi;
   for await (const _ of scan.batches()) {
     // the GATT map is learned as PDUs stream by
   }
@@ -93,19 +110,26 @@ async function runGatt(file: string, format: 'text' | 'json'): Promise<number> {
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
-async function runDecode(file: string, format: Format, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
+async function runDecode(files: string[], format: Format, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
   const profiles = loadProfiles({ dirs: profileDirs });
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
-  const progress = new Progress(`decoding ${file}`);
+  const progress = new Progress(`decoding ${files.join(', ')}`);
   let diagnostics = 0;
-  const scan = await scanVictron(file, { profiles, profile, ...readCallbacks(progress, () => diagnostics++) });
+  const scan = await scanVictron(files, { profiles, profile, ...readCallbacks(progress, () => diagnostics++) });
+  multiInput = scan.reader.multi;
   const out = new LineWriter(process.stdout);
-  if (format === 'csv') out.add(VICTRON_CSV_HEADER);
-  if (format === 'text') out.add(VICTRON_TEXT_HEADER);
   const fmt = format === 'ndjson' ? victronToNdjson : format === 'csv' ? victronToCsv : victronToText;
   const counts = { message: 0, control: 0, unknown: 0, padding: 0 };
+  let total = 0;
+  let lastFile: string | undefined;
   for await (const batch of scan.batches()) {
     for (const r of batch) {
+      // Headers only once there is something under them: no empty table for a capture without Victron traffic.
+      if (total++ === 0) {
+        if (format === 'csv') out.add(multiInput ? VICTRON_CSV_HEADER_FILES : VICTRON_CSV_HEADER);
+        if (format === 'text') out.add(VICTRON_TEXT_HEADER);
+      }
+      if (format === 'text' && r.file !== lastFile) out.add(`# ${(lastFile = r.file)}`);
       out.add(fmt(r));
       counts[r.kind]++;
     }
@@ -117,10 +141,14 @@ async function runDecode(file: string, format: Format, profileArg: string | unde
   if (format === 'text' && unanswered.length > 0) {
     out.add('');
     out.add(`Requests never answered (${unansweredTotal}${unansweredTotal > unanswered.length ? `, first ${unanswered.length} listed` : ''}):`);
-    for (const u of unanswered) out.add(`${String(u.frame).padStart(7)}  ${u.typeName} inst ${u.instance}${u.register !== undefined ? ` 0x${u.register.toString(16).padStart(4, '0')}` : ''}  (connection 0x${u.connection.toString(16).padStart(4, '0')})`);
+    for (const u of unanswered) out.add(`${String(u.frame).padStart(7)}  ${u.typeName} inst ${u.instance}${u.register !== undefined ? ` 0x${u.register.toString(16).padStart(4, '0')}` : ''}  (connection 0x${u.connection.toString(16).padStart(4, '0')}${u.session !== undefined ? `, session ${u.session}` : ''}${u.file !== undefined ? `, ${u.file}` : ''})`);
   }
   await out.flush();
   progress.done();
+  if (total === 0) {
+    noVictron(files);
+    return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
+  }
   if (diagnostics > 0 && !verbose) warn(`${diagnostics} Bluetooth-layer diagnostic(s) (lost or orphan ACL fragments, malformed PDUs); run with --verbose to list them`);
   if (format === 'text' && !out.closed) {
     process.stderr.write(`${counts.message} message record(s), ${counts.control} control, ${counts.unknown} unknown, ${counts.padding} padding; ${unansweredTotal} request(s) never answered\n`);
@@ -128,7 +156,7 @@ async function runDecode(file: string, format: Format, profileArg: string | unde
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
-async function summarize(file: string, profiles: ResolvedProfile[], profile: ResolvedProfile | undefined): Promise<DeviceSummary[]> {
+async function summarize(file: string | string[], profiles: ResolvedProfile[], profile: ResolvedProfile | undefined): Promise<DeviceSummary[]> {
   const progress = new Progress(`reading ${file}`);
   const scan = await scanVictron(file, { profiles, profile, ...readCallbacks(progress) });
   const sum = new CaptureSummarizer();
@@ -154,11 +182,12 @@ async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ig
   }
 }
 
-async function runReport(file: string, output: string | undefined, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
+async function runReport(files: string[], output: string | undefined, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
   const profiles = loadProfiles({ dirs: profileDirs });
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
+  const file = files.join(', ');
   const progress = new Progress(`reading ${file}`);
-  const scan = await scanVictron(file, {
+  const scan = await scanVictron(files, {
     profiles,
     profile,
     onWarning: (w) => {
@@ -172,9 +201,18 @@ async function runReport(file: string, output: string | undefined, profileArg: s
       if (e.kind === 'diagnostic') builder.issue({ frame: e.frame, kind: `bluetooth: ${e.code}`, message: e.message });
     },
   });
-  const builder = new ReportBuilder(file, `${scan.reader.info.format}, ${scan.reader.info.linkTypeName}`);
-  for await (const batch of scan.batches()) for (const r of batch) builder.add(r);
+  multiInput = scan.reader.multi;
+  const builder = new ReportBuilder(file, scan.reader.describe());
+  let total = 0;
+  for await (const batch of scan.batches()) {
+    for (const r of batch) builder.add(r);
+    total += batch.length;
+  }
   progress.done();
+  if (total === 0) {
+    noVictron(files);
+    return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
+  }
   const report = builder.build(scan.extractor.gattDatabases());
   if (output) {
     writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? reportToHtml(report) : reportToText(report));
@@ -211,40 +249,41 @@ async function run(argv: string[]): Promise<number> {
     .option('verbose', { type: 'boolean', default: false, describe: 'Show detail: diagnostics and stack traces' })
     .middleware((a) => {
       verbose = Boolean(a.verbose);
+      for (const k of ['capture', 'a', 'b']) for (const p of ([] as unknown[]).concat(a[k] ?? [])) typedPaths.add(String(p));
     })
     .command(
-      'att <capture>',
+      'att <capture..>',
       'List every ATT PDU (one record per PDU)',
       (y) =>
         y
-          .positional('capture', { type: 'string', demandOption: true, describe: 'btsnoop, pcap or pcapng file' })
+          .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
           .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' }),
       async (a) => {
-        status = await runAtt(a.capture, a.format as Format);
+        status = await runAtt(a.capture as string[], a.format as Format);
       },
     )
     .command(
-      'gatt <capture>',
+      'gatt <capture..>',
       'Print, per connection, the GATT database learned from the discovery in the capture',
       (y) =>
         y
-          .positional('capture', { type: 'string', demandOption: true })
+          .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
           .option('format', { alias: 'f', choices: ['text', 'json'] as const, default: 'text' as const }),
       async (a) => {
-        status = await runGatt(a.capture, a.format as 'text' | 'json');
+        status = await runGatt(a.capture as string[], a.format as 'text' | 'json');
       },
     )
     .command(
-      'decode <capture>',
+      'decode <capture..>',
       'Decode the Victron messages: transfers reassembled, every byte explained or shown as unknown',
       (y) =>
         y
-          .positional('capture', { type: 'string', demandOption: true, describe: 'btsnoop, pcap or pcapng file' })
+          .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
           .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' })
           .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id (smartshunt, orion, smartsolar, common) or a profile .json file; default: chosen per connection' })
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files (repeatable)' }),
       async (a) => {
-        status = await runDecode(a.capture, a.format as Format, a.profile, a.profiles as string[]);
+        status = await runDecode(a.capture as string[], a.format as Format, a.profile, a.profiles as string[]);
       },
     )
     .command(
@@ -264,16 +303,16 @@ async function run(argv: string[]): Promise<number> {
       },
     )
     .command(
-      'report <capture>',
+      'report <capture..>',
       'One page that explains a capture: devices, registers over time, unknowns (-o file.html for charts)',
       (y) =>
         y
-          .positional('capture', { type: 'string', demandOption: true })
+          .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
           .option('output', { alias: 'o', type: 'string', describe: 'Write to this file: .html gives a self-contained page with charts, other names text' })
           .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file' })
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
       async (a) => {
-        status = await runReport(a.capture, a.output, a.profile, a.profiles as string[]);
+        status = await runReport(a.capture as string[], a.output, a.profile, a.profiles as string[]);
       },
     )
     .command(

@@ -1,9 +1,11 @@
 /**
  * The capture -> ATT part of the pipeline, wired once for the CLI and for library users.
  * Data flows one way: capture reader -> AttExtractor -> (Victron decoder) -> outputs.
+ * A run reads one or several inputs (a bug report zip can hold two logs): their captures are read
+ * in order through the same stages, so a session that Android's log rotation split goes on.
  */
-import { openCapture, type CaptureReader } from './capture/index.js';
-import type { ReadOptions } from './capture/types.js';
+import { openCaptureSet, type CaptureReader, type CaptureSet } from './capture/index.js';
+import type { HciRecord, ReadOptions } from './capture/types.js';
 import { AttExtractor } from './bluetooth/index.js';
 import { VictronDecoder, type VictronRecord } from './victron/index.js';
 import type { ResolvedProfile } from './profiles/index.js';
@@ -11,10 +13,13 @@ import type { AttPdu, BluetoothEvent } from './bluetooth/types.js';
 
 export interface AttScanOptions extends ReadOptions {
   onEvent?: (e: BluetoothEvent) => void;
+  /** Every HCI record as it is read (before the ATT layer), e.g. for `vgatt doctor`'s counts. */
+  onRecord?: (rec: HciRecord, input: CaptureReader) => void;
 }
 
 export interface AttScan {
-  reader: CaptureReader;
+  /** The captures of the run (one per input file, or per snoop log in a bug report zip). */
+  reader: CaptureSet;
   extractor: AttExtractor;
   /** Every ATT PDU of the capture in order; iterate once. */
   pdus(): AsyncGenerator<AttPdu>;
@@ -22,11 +27,37 @@ export interface AttScan {
   batches(): AsyncGenerator<AttPdu[]>;
 }
 
-export async function scanAtt(path: string, opts: AttScanOptions = {}): Promise<AttScan> {
-  const reader = await openCapture(path, opts);
+/** The first record's time of each capture, for the extractor's file boundaries. */
+function firstTime(batch: HciRecord[]): number | undefined {
+  return batch.length ? batch[0]!.timeUs : undefined;
+}
+
+/** HCI batches of every capture in order; `onFile` runs before each capture's first batch. */
+async function* hciBatches(set: CaptureSet, onFile: (input: CaptureReader, first: number | undefined, index: number) => void, onRecord?: AttScanOptions['onRecord']): AsyncGenerator<HciRecord[]> {
+  for (let i = 0; i < set.readers.length; i++) {
+    const input = set.readers[i]!;
+    let started = false;
+    for await (const batch of input.batches()) {
+      if (!started) {
+        started = true;
+        onFile(input, firstTime(batch), i);
+      }
+      if (onRecord) for (const r of batch) onRecord(r, input);
+      yield batch;
+    }
+    if (!started) onFile(input, undefined, i);
+  }
+}
+
+export async function scanAtt(paths: string | string[], opts: AttScanOptions = {}): Promise<AttScan> {
+  const reader = await openCaptureSet(paths, opts);
   const extractor = new AttExtractor({ onEvent: opts.onEvent });
+  const onFile = (input: CaptureReader, first: number | undefined, i: number) => {
+    if (i > 0) extractor.nextFile(reader.multi ? input.path : undefined, first);
+    else if (reader.multi) extractor.file = input.path;
+  };
   async function* pdus(): AsyncGenerator<AttPdu> {
-    for await (const batch of reader.batches()) {
+    for await (const batch of hciBatches(reader, onFile, opts.onRecord)) {
       const out: AttPdu[] = [];
       for (const rec of batch) {
         const got = extractor.push(rec);
@@ -37,7 +68,7 @@ export async function scanAtt(path: string, opts: AttScanOptions = {}): Promise<
     extractor.finish();
   }
   async function* batches(): AsyncGenerator<AttPdu[]> {
-    for await (const batch of reader.batches()) {
+    for await (const batch of hciBatches(reader, onFile, opts.onRecord)) {
       const out: AttPdu[] = [];
       for (const rec of batch) {
         const pdu = extractor.pushOne(rec);
@@ -56,7 +87,7 @@ export interface DecodeScanOptions extends AttScanOptions {
 }
 
 export interface DecodeScan {
-  reader: CaptureReader;
+  reader: CaptureSet;
   extractor: AttExtractor;
   decoder: VictronDecoder;
   /** Victron records in batches, in capture order; iterate once. */
@@ -64,8 +95,8 @@ export interface DecodeScan {
 }
 
 /** capture -> ATT -> Victron records. Connection events reach the decoder in order with the PDUs. */
-export async function scanVictron(path: string, opts: DecodeScanOptions): Promise<DecodeScan> {
-  const reader = await openCapture(path, opts);
+export async function scanVictron(paths: string | string[], opts: DecodeScanOptions): Promise<DecodeScan> {
+  const reader = await openCaptureSet(paths, opts);
   const events: BluetoothEvent[] = [];
   const extractor = new AttExtractor({
     onEvent: (e) => {
@@ -74,9 +105,26 @@ export async function scanVictron(path: string, opts: DecodeScanOptions): Promis
     },
   });
   const decoder = new VictronDecoder({ profiles: opts.profiles, profile: opts.profile, uuidOf: (c, d, h) => extractor.gattFor(c, d)?.uuidOf(h) });
+  let file: string | undefined;
+  const tag = (out: VictronRecord[]) => {
+    if (file !== undefined) for (const r of out) r.file ??= file;
+  };
   async function* batches(): AsyncGenerator<VictronRecord[]> {
-    for await (const batch of reader.batches()) {
-      const out: VictronRecord[] = [];
+    const boundary: VictronRecord[] = [];
+    const onFile = (input: CaptureReader, first: number | undefined, i: number) => {
+      if (i > 0) {
+        // Sessions the file gap ends are closed in the previous file (their records carry its name).
+        extractor.nextFile(reader.multi ? input.path : undefined, first);
+        for (const e of events) for (const r of decoder.pushEvent(e)) boundary.push(r);
+        events.length = 0;
+        tag(boundary);
+      }
+      if (reader.multi) file = decoder.file = input.path;
+      if (i === 0 && reader.multi) extractor.file = input.path;
+    };
+    for await (const batch of hciBatches(reader, onFile, opts.onRecord)) {
+      const out: VictronRecord[] = boundary.length ? boundary.splice(0) : [];
+      const start = out.length;
       for (const rec of batch) {
         const pdu = extractor.pushOne(rec);
         if (events.length) {
@@ -85,10 +133,12 @@ export async function scanVictron(path: string, opts: DecodeScanOptions): Promis
         }
         if (pdu) for (const r of decoder.pushAtt(pdu)) out.push(r);
       }
+      if (file !== undefined) for (let i = start; i < out.length; i++) out[i]!.file ??= file;
       if (out.length) yield out;
     }
     extractor.finish();
-    const tail = decoder.finish();
+    const tail = [...boundary.splice(0), ...decoder.finish()];
+    tag(tail);
     if (tail.length) yield tail;
   }
   return { reader, extractor, decoder, batches };

@@ -1,13 +1,14 @@
 /**
  * HCI events that tell who a connection handle belongs to (Core spec Vol 4, Part E, 7.7):
  * Connection Complete (0x03), Disconnection Complete (0x05), LE Connection Complete (0x3e/0x01),
- * LE Enhanced Connection Complete (0x3e/0x0a, v2 0x3e/0x29).
+ * LE Enhanced Connection Complete (0x3e/0x0a, v2 0x3e/0x29); and Encryption Change (0x08, v2 0x59).
  */
 import { formatAddress } from './uuid.js';
 
 export type HciConnectionEvent =
   | { kind: 'connect'; connection: number; device: string; addressType: 'public' | 'random' | 'unknown'; role: 'central' | 'peripheral' }
-  | { kind: 'disconnect'; connection: number; reason: number };
+  | { kind: 'disconnect'; connection: number; reason: number }
+  | { kind: 'encryption'; connection: number; enabled: boolean };
 
 const ADDRESS_TYPES = ['public', 'random', 'public', 'random'] as const;
 
@@ -24,6 +25,11 @@ export function parseConnectionEvent(data: Uint8Array): HciConnectionEvent | und
   if (code === 0x05 && p.length >= 4) {
     if (p[0] !== 0) return undefined;
     return { kind: 'disconnect', connection: u16(1) & 0x0fff, reason: p[3]! };
+  }
+  // Encryption Change (v1 0x08, v2 0x59): the link is encrypted; HCI still carries plaintext.
+  if ((code === 0x08 || code === 0x59) && p.length >= 4) {
+    if (p[0] !== 0) return undefined;
+    return { kind: 'encryption', connection: u16(1) & 0x0fff, enabled: p[3] !== 0 };
   }
   if (code === 0x3e && p.length >= 1) {
     const sub = p[0]!;

@@ -7,7 +7,7 @@ import { AclReassembler, type AclDiagnostic } from './acl.js';
 import { attOpcodeName, decodeAttPdu, RESPONSE_OF } from './att.js';
 import { GattLearner } from './gatt.js';
 import { parseConnectionEvent } from './hci.js';
-import type { AttPdu, BluetoothEvent, GattDatabase, LinkDirection } from './types.js';
+import type { AttPdu, BluetoothEvent, GattDatabase, LinkDirection, SessionEnd, SessionInfo } from './types.js';
 import { uuidFromLe } from './uuid.js';
 import { toHex } from '../util/cursor.js';
 
@@ -34,6 +34,7 @@ interface ConnectionState {
   /** adapter << 16 | handle */
   key: number;
   connection: number;
+  info: SessionInfo;
   device?: string;
   gatt: GattLearner;
   /** Latest request per direction and opcode ("host-to-device/10"). */
@@ -59,6 +60,11 @@ export class AttExtractor {
   /** Latest learner with discovery per peer address: a reconnection without discovery reuses it. */
   private byDevice = new Map<string, GattLearner>();
   private conns: ConnectionInfo[] = [];
+  private sessionList: SessionInfo[] = [];
+  /** The capture being read (set by the pipeline when a run reads several). */
+  file: string | undefined;
+  private lastFrame = 0;
+  private lastTimeUs = 0;
 
   /** The record being pushed, for diagnostics (one bound callback instead of a closure per record). */
   private current: HciRecord | undefined;
@@ -83,15 +89,48 @@ export class AttExtractor {
     return l;
   }
 
-  private state(adapter: number, connection: number, frame: number): ConnectionState {
+  private newSession(adapter: number, connection: number, rec: HciRecord, device: string | undefined, connected: boolean): SessionInfo {
+    const info: SessionInfo = { session: this.sessionList.length + 1, connection, adapter, startFrame: rec.frame, startTimeUs: rec.timeUs, connected, attPdus: 0 };
+    if (device !== undefined) info.device = device;
+    if (this.file !== undefined) info.file = this.file;
+    this.sessionList.push(info);
+    return info;
+  }
+
+  private state(adapter: number, connection: number, rec: HciRecord): ConnectionState {
     const key = adapter * 0x10000 + connection;
     let s = this.live.get(key);
     if (!s) {
-      s = { key, connection, gatt: this.learner(connection, undefined), requests: new Map(), prepared: new Map() };
+      // Packets on a handle with no connection event: the capture began mid-connection (or after a reset).
+      s = { key, connection, info: this.newSession(adapter, connection, rec, undefined, false), gatt: this.learner(connection, undefined), requests: new Map(), prepared: new Map() };
       this.live.set(key, s);
-      this.conns.push({ connection, firstFrame: frame });
+      this.conns.push({ connection, firstFrame: rec.frame });
     }
     return s;
+  }
+
+  /** Ends a live session: records how, and tells the next stages (a disconnect event). */
+  private endSession(s: ConnectionState, frame: number, timeUs: number, end: SessionEnd, reason = -1): void {
+    const i = s.info;
+    i.endFrame = frame;
+    i.endTimeUs = timeUs;
+    i.end = end;
+    if (this.file !== undefined && this.file !== i.file) i.endFile = this.file;
+    if (end === 'disconnect') i.reason = reason;
+    this.live.delete(s.key);
+    this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame, timeUs, connection: s.connection, code: d.code, message: d.message }));
+    this.emit({ kind: 'disconnect', frame, timeUs, connection: s.connection, session: i.session, device: s.device, reason, end });
+  }
+
+  /**
+   * Between two captures of one run: a session goes on into the next file only when that file
+   * starts within `maxGapUs` of the last packet (Android rotates btsnoop_hci.log mid-session);
+   * otherwise every live session ends here.
+   */
+  nextFile(file: string | undefined, firstTimeUs: number | undefined, maxGapUs = 60_000_000): void {
+    const gap = firstTimeUs === undefined ? Infinity : firstTimeUs - this.lastTimeUs;
+    if (!(gap >= 0 && gap <= maxGapUs)) for (const s of [...this.live.values()]) this.endSession(s, this.lastFrame, this.lastTimeUs, 'file-gap');
+    this.file = file;
   }
 
   /** Feeds one HCI record; returns the ATT PDUs it completed (usually zero or one). */
@@ -102,11 +141,19 @@ export class AttExtractor {
 
   /** Like push(), without an array per record (an HCI record completes at most one ATT PDU). */
   pushOne(rec: HciRecord): AttPdu | undefined {
+    this.lastFrame = rec.frame;
+    this.lastTimeUs = rec.timeUs;
     if (rec.packetType === HciPacketType.Event) {
       this.event(rec);
       return undefined;
     }
-    if (rec.packetType !== HciPacketType.AclData) return undefined;
+    if (rec.packetType !== HciPacketType.AclData) {
+      // HCI_Reset (OGF 3, OCF 3): the controller forgets every connection (Bluetooth turned off and on).
+      if (rec.packetType === HciPacketType.Command && rec.data[0] === 0x03 && rec.data[1] === 0x0c && this.live.size > 0) {
+        for (const s of [...this.live.values()]) if (s.info.adapter === rec.adapter) this.endSession(s, rec.frame, rec.timeUs, 'reset');
+      }
+      return undefined;
+    }
     this.current = rec;
     const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, this.aclDiag);
     if (!l2 || l2.cid !== ATT_CID || l2.payload.length === 0) return undefined;
@@ -118,20 +165,29 @@ export class AttExtractor {
     if (!ev) return;
     const key = rec.adapter * 0x10000 + ev.connection;
     if (ev.kind === 'connect') {
-      const s: ConnectionState = { key, connection: ev.connection, device: ev.device, gatt: this.learner(ev.connection, ev.device), requests: new Map(), prepared: new Map() };
+      const old = this.live.get(key);
+      if (old) this.endSession(old, rec.frame, rec.timeUs, 'reconnect');
+      const info = this.newSession(rec.adapter, ev.connection, rec, ev.device, true);
+      const s: ConnectionState = { key, connection: ev.connection, device: ev.device, info, gatt: this.learner(ev.connection, ev.device), requests: new Map(), prepared: new Map() };
       this.live.set(key, s);
       this.conns.push({ connection: ev.connection, device: ev.device, firstFrame: rec.frame });
-      this.emit({ kind: 'connect', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, device: ev.device, addressType: ev.addressType, role: ev.role });
+      this.emit({ kind: 'connect', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, session: info.session, device: ev.device, addressType: ev.addressType, role: ev.role });
+    } else if (ev.kind === 'encryption') {
+      const s = this.live.get(key);
+      if (s && s.info.encryptedFrame === undefined) s.info.encryptedFrame = rec.frame;
     } else {
       const s = this.live.get(key);
-      this.acl.drop(ev.connection, (d) => this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, code: d.code, message: d.message }));
-      this.live.delete(key);
-      this.emit({ kind: 'disconnect', frame: rec.frame, timeUs: rec.timeUs, connection: ev.connection, device: s?.device, reason: ev.reason });
+      if (s) this.endSession(s, rec.frame, rec.timeUs, 'disconnect', ev.reason);
+      else {
+        // A disconnection of a connection the capture never saw packets of: nothing to end.
+        this.acl.drop(ev.connection, () => {});
+      }
     }
   }
 
   private att(rec: HciRecord, connection: number, raw: Uint8Array, frames: number[], truncated: boolean): AttPdu {
-    const s = this.state(rec.adapter, connection, rec.frame);
+    const s = this.state(rec.adapter, connection, rec);
+    s.info.attPdus++;
     const d = decodeAttPdu(raw);
     const op = d.opcode;
     const direction: LinkDirection =
@@ -186,7 +242,8 @@ export class AttExtractor {
       this.emit({ kind: 'diagnostic', frame: rec.frame, timeUs: rec.timeUs, connection, code: 'malformed-att', message: `malformed ${attOpcodeName(op)}: ${d.problem}` });
     }
     fields.handles = d.handles;
-    const pdu: AttPdu = { frame: rec.frame, frames, timeUs: rec.timeUs, connection, direction, opcode: op, opcodeName: attOpcodeName(op), fields, truncated, raw };
+    const pdu: AttPdu = { frame: rec.frame, frames, timeUs: rec.timeUs, connection, session: s.info.session, direction, opcode: op, opcodeName: attOpcodeName(op), fields, truncated, raw };
+    if (this.file !== undefined) pdu.file = this.file;
     if (s.device) pdu.device = s.device;
     if (handle !== undefined) {
       pdu.handle = handle;
@@ -222,7 +279,16 @@ export class AttExtractor {
 
   /** End of capture: partial L2CAP frames are reported. */
   finish(): void {
-    for (const s of this.live.values()) this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame: 0, timeUs: 0, connection: s.connection, code: d.code, message: d.message }));
+    for (const s of this.live.values()) {
+      this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame: 0, timeUs: 0, connection: s.connection, code: d.code, message: d.message }));
+      Object.assign(s.info, { endFrame: this.lastFrame, endTimeUs: this.lastTimeUs, end: 'end-of-capture' });
+      if (this.file !== undefined && this.file !== s.info.file) s.info.endFile = this.file;
+    }
+  }
+
+  /** Every connection session so far, in capture order (ended or live). */
+  sessions(): SessionInfo[] {
+    return this.sessionList;
   }
 
   /** GATT databases learned so far, one per connection handle + peer address that had discovery. */

@@ -71,4 +71,4 @@ export const BTSNOOP_DATALINK_NAMES: Record<number, string> = {
 };
 
 export const SUPPORTED =
-  'supported: btsnoop (datalink 1001, 1002, 2001), pcap and pcapng with link type 187, 201 or 254';
+  'supported: btsnoop (datalink 1001, 1002, 2001), pcap and pcapng with link type 187, 201 or 254, Android bug report zips and btsnooz text';

@@ -6,17 +6,28 @@ export class ReadState {
   /** False once the file turned out damaged (truncated or corrupt); records before the damage are all delivered. */
   complete = true;
   bytesRead = 0;
+  /** Set when the byte source itself broke (damaged zip entry): the leftover bytes are not warned about again. */
+  stopped = false;
   private lastProgress = 0;
 
   constructor(
     readonly totalBytes: number,
     private readonly opts: ReadOptions,
+    /** The input's name (path, or zip:entry), put on every warning. */
+    readonly name?: string,
   ) {}
 
   warn(w: CaptureWarning): void {
     if (w.code === 'truncated-file' || w.code === 'bad-record') this.complete = false;
+    if (this.name !== undefined) w.file = this.name;
     this.warnings.push(w);
     this.opts.onWarning?.(w);
+  }
+
+  /** The byte source broke: one warning, and reading ends after the last complete record. */
+  stop(w: CaptureWarning): void {
+    this.warn(w);
+    this.stopped = true;
   }
 
   progress(bytesRead: number): void {
@@ -29,7 +40,7 @@ export class ReadState {
 
   /** End of input: bytes left over are an incomplete record (warned with their offset). */
   endOfInput(offset: number, leftover: number, nextFrame: number, unit: 'record' | 'block'): void {
-    if (leftover > 0) {
+    if (leftover > 0 && !this.stopped) {
       this.warn({ code: 'truncated-file', message: `capture ends inside a ${unit} at byte offset ${offset} (frame ${nextFrame}): ${leftover} byte(s) of an incomplete ${unit} ignored`, fileOffset: offset, frame: nextFrame });
     }
     this.finish(offset);

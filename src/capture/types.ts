@@ -39,7 +39,8 @@ export interface HciRecord {
   monitorOpcode?: number;
 }
 
-export type CaptureFormat = 'btsnoop' | 'pcap' | 'pcapng';
+/** btsnooz: the BTSNOOP_LOG_SUMMARY section of an Android bug report (a summary: recent packets, ACL cut). */
+export type CaptureFormat = 'btsnoop' | 'pcap' | 'pcapng' | 'btsnooz';
 
 export interface CaptureInfo {
   format: CaptureFormat;
@@ -50,8 +51,10 @@ export interface CaptureInfo {
 
 /** A problem found while reading: the reader goes on, or stops after the last complete record. */
 export interface CaptureWarning {
-  code: 'truncated-file' | 'bad-record' | 'truncated-record' | 'unsupported-link-type' | 'unknown-block' | 'filtered-log' | 'dropped-packets';
+  code: 'truncated-file' | 'bad-record' | 'truncated-record' | 'unsupported-link-type' | 'unknown-block' | 'filtered-log' | 'dropped-packets' | 'summary' | 'skipped-entry';
   message: string;
+  /** The input the warning is about (path, or `bugreport.zip:FS/…/btsnoop_hci.log`). */
+  file?: string;
   /** Byte offset in the file the warning is about. */
   fileOffset?: number;
   frame?: number;

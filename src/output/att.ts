@@ -10,9 +10,12 @@ import { isoTimeUs } from './time.js';
  * Added later, never renamed: frames, handles, truncated, fields.
  */
 export interface AttJson {
+  /** The capture, when the run reads several. */
+  file?: string;
   frame: number;
   time: string;
   connection: number;
+  session?: number;
   device?: string;
   direction: string;
   opcode: number;
@@ -28,9 +31,11 @@ export interface AttJson {
 
 export function attToJson(p: AttPdu): AttJson {
   const out: AttJson = {
+    ...(p.file !== undefined ? { file: p.file } : {}),
     frame: p.frame,
     time: isoTimeUs(p.timeUs),
     connection: p.connection,
+    session: p.session,
     device: p.device,
     direction: p.direction,
     opcode: p.opcode,
@@ -53,7 +58,9 @@ export function attToNdjson(p: AttPdu): string {
   const keys = Object.keys(p.fields);
   // Only the handles field: every other field is simple; strings here are hex, addresses, UUIDs, fixed names.
   if (keys.length !== 1 || keys[0] !== 'handles') return JSON.stringify(attToJson(p));
-  let s = `{"frame":${p.frame},"time":"${isoTimeUs(p.timeUs)}","connection":${p.connection}`;
+  let s = p.file !== undefined ? `{"file":${JSON.stringify(p.file)},"frame":${p.frame}` : `{"frame":${p.frame}`;
+  s += `,"time":"${isoTimeUs(p.timeUs)}","connection":${p.connection}`;
+  if (p.session !== undefined) s += `,"session":${p.session}`;
   if (p.device !== undefined) s += `,"device":"${p.device}"`;
   s += `,"direction":"${p.direction}","opcode":${p.opcode},"opcodeName":"${p.opcodeName}"`;
   if (p.handle !== undefined) s += `,"handle":${p.handle}`;
@@ -65,10 +72,16 @@ export function attToNdjson(p: AttPdu): string {
   return s + '}';
 }
 
-export const ATT_CSV_HEADER = csvRow(['frame', 'time', 'connection', 'device', 'direction', 'opcode', 'opcodeName', 'handle', 'uuid', 'value', 'truncated']);
+const ATT_CSV_COLUMNS = ['frame', 'time', 'connection', 'device', 'direction', 'opcode', 'opcodeName', 'handle', 'uuid', 'value', 'truncated', 'session'];
+export const ATT_CSV_HEADER = csvRow(ATT_CSV_COLUMNS);
+/** With a `file` column last: for runs that read several captures. */
+export const ATT_CSV_HEADER_FILES = csvRow([...ATT_CSV_COLUMNS, 'file']);
 
+/** One CSV row; the `file` column is added when the PDU carries its capture's name (several captures read). */
 export function attToCsv(p: AttPdu): string {
-  return csvRow([p.frame, isoTimeUs(p.timeUs), p.connection, p.device, p.direction, p.opcode, p.opcodeName, p.handle, p.uuid, p.value ? toHex(p.value) : '', p.truncated ? 'true' : '']);
+  const row: unknown[] = [p.frame, isoTimeUs(p.timeUs), p.connection, p.device, p.direction, p.opcode, p.opcodeName, p.handle, p.uuid, p.value ? toHex(p.value) : '', p.truncated ? 'true' : '', p.session];
+  if (p.file !== undefined) row.push(p.file);
+  return csvRow(row as Parameters<typeof csvRow>[0]);
 }
 
 const hex4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');

@@ -14,7 +14,10 @@ const h2 = (n: number) => '0x' + n.toString(16).padStart(2, '0');
  */
 export function victronToJson(r: VictronRecord): Record<string, unknown> {
   // Only defined keys, in the contract's order (cheaper to serialise than a sparse object).
-  const o: Record<string, unknown> = { kind: r.kind, frame: r.frame, frames: r.frames, time: isoTimeUs(r.timeUs), connection: r.connection };
+  const o: Record<string, unknown> = { kind: r.kind };
+  if (r.file !== undefined) o.file = r.file;
+  Object.assign(o, { frame: r.frame, frames: r.frames, time: isoTimeUs(r.timeUs), connection: r.connection });
+  if (r.session !== undefined) o.session = r.session;
   if (r.device !== undefined) o.device = r.device;
   o.direction = r.direction;
   if (r.type !== undefined) o.type = r.type;
@@ -43,7 +46,10 @@ const q = JSON.stringify;
 
 /** Same text as JSON.stringify(victronToJson(r)), built by hand: the hot path of `vgatt decode`. */
 export function victronToNdjson(r: VictronRecord): string {
-  let s = `{"kind":"${r.kind}","frame":${r.frame},"frames":[${r.frames.join(',')}],"time":"${isoTimeUs(r.timeUs)}","connection":${r.connection}`;
+  let s = `{"kind":"${r.kind}"`;
+  if (r.file !== undefined) s += `,"file":${q(r.file)}`;
+  s += `,"frame":${r.frame},"frames":[${r.frames.join(',')}],"time":"${isoTimeUs(r.timeUs)}","connection":${r.connection}`;
+  if (r.session !== undefined) s += `,"session":${r.session}`;
   if (r.device !== undefined) s += `,"device":${q(r.device)}`;
   s += `,"direction":"${r.direction}"`;
   if (r.type !== undefined) s += `,"type":${r.type}`;
@@ -72,11 +78,16 @@ export function victronToNdjson(r: VictronRecord): string {
   return s + '}';
 }
 
-export const VICTRON_CSV_HEADER = csvRow(['kind', 'frame', 'frames', 'time', 'connection', 'device', 'direction', 'type', 'typeName', 'instance', 'register', 'registerName', 'raw', 'value', 'unit', 'text', 'profile', 'request', 'response', 'reason']);
+const VICTRON_CSV_COLUMNS = ['kind', 'frame', 'frames', 'time', 'connection', 'device', 'direction', 'type', 'typeName', 'instance', 'register', 'registerName', 'raw', 'value', 'unit', 'text', 'profile', 'request', 'response', 'reason', 'session'];
+export const VICTRON_CSV_HEADER = csvRow(VICTRON_CSV_COLUMNS);
+/** With a `file` column last: for runs that read several captures. */
+export const VICTRON_CSV_HEADER_FILES = csvRow([...VICTRON_CSV_COLUMNS, 'file']);
 
 export function victronToCsv(r: VictronRecord): string {
   const value = r.value === undefined || r.value === null ? '' : typeof r.value === 'object' ? JSON.stringify(jsonSafe(r.value)) : String(r.value);
-  return csvRow([r.kind, r.frame, r.frames.join(' '), isoTimeUs(r.timeUs), r.connection, r.device, r.direction, r.type, r.typeName, r.instance, r.register !== undefined ? h4(r.register) : '', r.registerName, r.raw ? hex(r.raw) : '', value, r.unit, r.text, r.profile, r.request, r.response, r.reason]);
+  const row: Parameters<typeof csvRow>[0] = [r.kind, r.frame, r.frames.join(' '), isoTimeUs(r.timeUs), r.connection, r.device, r.direction, r.type, r.typeName, r.instance, r.register !== undefined ? h4(r.register) : '', r.registerName, r.raw ? hex(r.raw) : '', value, r.unit, r.text, r.profile, r.request, r.response, r.reason, r.session];
+  if (r.file !== undefined) row.push(r.file);
+  return csvRow(row);
 }
 
 export const VICTRON_TEXT_HEADER = `${'Frame'.padStart(7)}  ${'Time (UTC)'.padEnd(15)}  Dir  What`;

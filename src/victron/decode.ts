@@ -17,6 +17,10 @@ export interface VictronRecord {
   frames: number[];
   timeUs: number;
   connection: number;
+  /** The connection session (see AttPdu.session): pairing and transfers never cross sessions. */
+  session?: number;
+  /** The capture the record came from, when a run reads several. */
+  file?: string;
   device?: string;
   direction: LinkDirection;
   /** Opcode of the message (kind message). */
@@ -52,7 +56,10 @@ export interface VictronRecord {
 
 export interface UnansweredRequest {
   frame: number;
+  /** The capture of the request, when a run reads several. */
+  file?: string;
   connection: number;
+  session?: number;
   device?: string;
   type: number;
   typeName: string;
@@ -62,6 +69,7 @@ export interface UnansweredRequest {
 
 interface PendingReq {
   frame: number;
+  file?: string;
   timeUs: number;
   type: number;
   typeName: string;
@@ -72,6 +80,7 @@ interface PendingReq {
 interface ConnState {
   key: string;
   connection: number;
+  session?: number;
   device?: string;
   /** Roles learned from UUIDs or from the layout. */
   roles: Map<number, CharacteristicRole>;
@@ -113,6 +122,8 @@ export class VictronDecoder {
   private layouts: { control: number; lastData: number; data: number }[];
   private fallback: ResolvedProfile | undefined;
   private unansweredList: UnansweredRequest[] = [];
+  /** The capture being read, when a run reads several (set by the pipeline). */
+  file: string | undefined;
 
   constructor(private readonly opts: VictronDecoderOptions) {
     for (const p of opts.profiles) for (const role of ['control', 'lastData', 'data'] as const) for (const u of p.characteristics[role]) this.uuidRoles.set(u, role);
@@ -130,11 +141,12 @@ export class VictronDecoder {
     this.fallback = opts.profile ?? opts.profiles.find((p) => p.id === 'common') ?? opts.profiles[0];
   }
 
-  private conn(pdu: { connection: number; device?: string }): ConnState {
-    const key = `${pdu.connection}/${pdu.device ?? '?'}`;
+  private conn(pdu: { connection: number; device?: string; session?: number }): ConnState {
+    const key = pdu.session !== undefined ? `s${pdu.session}` : `${pdu.connection}/${pdu.device ?? '?'}`;
     let c = this.conns.get(key);
     if (!c) {
       c = { key, connection: pdu.connection, device: pdu.device, roles: new Map(), pending: new Map() };
+      if (pdu.session !== undefined) c.session = pdu.session;
       if (this.opts.profile) {
         c.profile = this.opts.profile;
         if (this.opts.profile.defaultHandles[0]) this.setLayout(c, this.opts.profile.defaultHandles[0]);
@@ -204,7 +216,7 @@ export class VictronDecoder {
   }
 
   private base(c: ConnState, direction: LinkDirection, handle: number) {
-    return { connection: c.connection, device: c.device, direction, handle, profile: (c.profile ?? this.fallback)?.id };
+    return { connection: c.connection, session: c.session, device: c.device, direction, handle, profile: (c.profile ?? this.fallback)?.id };
   }
 
   /** Feeds one ATT PDU; returns the Victron records it completed. */
@@ -250,7 +262,7 @@ export class VictronDecoder {
       // The capture kept only the start of this value (snap length, Android filtered log): it cannot
       // be framed, and whatever was pending in the transfer is cut too.
       for (const r of this.streams.flush(stream, 'transfer interrupted by a value the capture cut short')) this.toRecords(c, pdu.direction, pdu.handle, r, out);
-      out.push({ kind: 'unknown', frame: pdu.frame, frames: [pdu.frame], timeUs: pdu.timeUs, connection: c.connection, device: c.device, direction: pdu.direction, handle: pdu.handle, profile: (c.profile ?? this.fallback)?.id, bytes: v, ranges: [{ frame: pdu.frame, start: 0, end: v.length }], reason: 'ATT value cut short by the capture (snap length or Android filtered log)' });
+      out.push({ kind: 'unknown', frame: pdu.frame, frames: [pdu.frame], timeUs: pdu.timeUs, connection: c.connection, session: c.session, device: c.device, direction: pdu.direction, handle: pdu.handle, profile: (c.profile ?? this.fallback)?.id, bytes: v, ranges: [{ frame: pdu.frame, start: 0, end: v.length }], reason: 'ATT value cut short by the capture (snap length or Android filtered log)' });
       return out;
     }
     for (const r of this.streams.push(stream, { bytes: v, frame: pdu.frame, timeUs: pdu.timeUs, role: role === 'lastData' ? 'lastData' : 'data' })) {
@@ -272,7 +284,7 @@ export class VictronDecoder {
     const m = r.message;
     const profile = c.profile ?? this.fallback;
     // Built field by field (no spreads): this is the hot path of `vgatt decode`.
-    const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
+    const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
     if (m.problems.length) common.problem = m.problems.join('; ');
     if (m.type === 0x08 && m.register !== undefined && m.raw && m.problems.length === 0) {
       const def = profile?.register(m.register);
@@ -298,7 +310,7 @@ export class VictronDecoder {
         if (m.registers && m.registers.length > 0) {
           for (const reg of m.registers) {
             // A fresh literal per register (object spread is slow on this hot path).
-            const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, device: c.device, direction, handle, profile: common.profile, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: regName(reg) };
+            const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: common.profile, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: regName(reg) };
             if (common.problem) rec.problem = common.problem;
             out.push(rec);
             this.addPending(c, `${m.instance}/r${reg}`, r, m, reg);
@@ -379,7 +391,7 @@ export class VictronDecoder {
     const list = c.pending.get(key) ?? [];
     // Bounded: a request repeated many times without an answer keeps only its latest copies.
     if (list.length >= 8) this.unanswer(c, list.shift()!);
-    list.push({ frame: r.frame, timeUs: r.timeUs, type: m.type, typeName: m.typeName, instance: m.instance ?? -1, ...(register !== undefined ? { register } : {}) });
+    list.push({ frame: r.frame, ...(this.file !== undefined ? { file: this.file } : {}), timeUs: r.timeUs, type: m.type, typeName: m.typeName, instance: m.instance ?? -1, ...(register !== undefined ? { register } : {}) });
     c.pending.set(key, list);
   }
 
@@ -399,7 +411,7 @@ export class VictronDecoder {
   private unansweredCount = 0;
   private unanswer(c: ConnState, p: PendingReq): void {
     this.unansweredCount++;
-    if (this.unansweredList.length < 10000) this.unansweredList.push({ frame: p.frame, connection: c.connection, device: c.device, type: p.type, typeName: p.typeName, instance: p.instance, ...(p.register !== undefined ? { register: p.register } : {}) });
+    if (this.unansweredList.length < 10000) this.unansweredList.push({ frame: p.frame, ...(p.file !== undefined ? { file: p.file } : {}), connection: c.connection, ...(c.session !== undefined ? { session: c.session } : {}), device: c.device, type: p.type, typeName: p.typeName, instance: p.instance, ...(p.register !== undefined ? { register: p.register } : {}) });
   }
 
   /** How many requests were never answered (the list from unanswered() stops at 10,000). */
@@ -420,11 +432,12 @@ export class VictronDecoder {
   /** Connection events: a disconnect ends the connection's transfers. */
   pushEvent(e: BluetoothEvent): VictronRecord[] {
     if (e.kind !== 'disconnect') return [];
-    const key = `${e.connection}/${e.device ?? '?'}`;
+    const key = e.session !== undefined ? `s${e.session}` : `${e.connection}/${e.device ?? '?'}`;
     const c = this.conns.get(key);
     if (!c) return [];
     this.conns.delete(key);
-    return this.closeConn(c, 'transfer cut short by the disconnection');
+    const why = e.end === 'reset' ? 'an HCI Reset' : e.end === 'reconnect' ? 'a new connection on the same handle' : e.end === 'file-gap' ? 'the end of the file (the next one starts much later)' : 'the disconnection';
+    return this.closeConn(c, `transfer cut short by ${why}`);
   }
 
   /** End of capture: pending transfers become unknown records; unanswered requests are listed. */
@@ -441,6 +454,6 @@ export class VictronDecoder {
   }
 
   unanswered(): UnansweredRequest[] {
-    return this.unansweredList.slice().sort((a, b) => a.frame - b.frame);
+    return this.unansweredList.slice().sort((a, b) => (a.session ?? 0) - (b.session ?? 0) || a.frame - b.frame);
   }
 }

@@ -31,7 +31,7 @@ test('att --format csv has a header and one row per PDU', () => {
   const r = vgatt('att', path.join(REPO, 'test/fixtures/att-session.editcap.pcapng'), '--format', 'csv');
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trim().split('\n');
-  assert.equal(lines[0], 'frame,time,connection,device,direction,opcode,opcodeName,handle,uuid,value,truncated');
+  assert.equal(lines[0], 'frame,time,connection,device,direction,opcode,opcodeName,handle,uuid,value,truncated,session');
   assert.equal(lines.length, 48);
 });
 

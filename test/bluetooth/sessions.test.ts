@@ -1,0 +1,67 @@
+/**
+ * Connection sessions: the real SmartShunt capture reconnects many times on handle 0x0040; each
+ * connect -> disconnect is one session, checked against tshark's own connection events.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { scanAtt } from '../../src/pipeline.js';
+import { SHARED_CAPTURES, tshark } from '../helpers/tshark.js';
+import { parseCapture } from '../../src/capture/index.js';
+import { extractAtt } from '../../src/bluetooth/index.js';
+import { writeBtsnoop, type HciPacket } from '../helpers/capture-writer.js';
+
+const SHUNT = path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop');
+
+test('SmartShunt sessions match tshark connect/disconnect events (count, frames, handle, device)', async () => {
+  // tshark: LE (Enhanced) Connection Complete and Disconnection Complete, successful ones.
+  const rows = tshark(['-r', SHUNT, '-Y', '(bthci_evt.le_meta_subevent in {1, 10} || bthci_evt.code == 5) && bthci_evt.status == 0', '-T', 'fields', '-e', 'frame.number', '-e', 'bthci_evt.code', '-e', 'bthci_evt.connection_handle', '-e', 'bthci_evt.bd_addr'])
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
+  const expected: { start: number; end?: number; connection: number; device: string }[] = [];
+  for (const [frame, code, handle, addr] of rows) {
+    if (code === '0x3e') expected.push({ start: Number(frame), connection: parseInt(handle!, 16), device: addr! });
+    else expected.at(-1)!.end = Number(frame);
+  }
+  assert.equal(expected.length, 8);
+  const scan = await scanAtt(SHUNT);
+  const perSession = new Map<number, number[]>();
+  for await (const batch of scan.batches()) for (const p of batch) perSession.set(p.session!, [...(perSession.get(p.session!) ?? []), p.frame]);
+  const sessions = scan.extractor.sessions();
+  const got = sessions.map((s) => ({ start: s.startFrame, end: s.endFrame, connection: s.connection, device: s.device }));
+  assert.deepEqual(got, expected);
+  assert.deepEqual(sessions.map((s) => s.session), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(sessions.map((s) => s.end), ['disconnect', 'disconnect', 'disconnect', 'disconnect', 'disconnect', 'disconnect', 'disconnect', 'disconnect']);
+  // Every PDU lies inside its session's frames, and the counts agree with tshark's ATT frames per session.
+  const att = tshark(['-r', SHUNT, '-Y', 'btatt', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').map(Number);
+  for (const s of sessions) {
+    const frames = perSession.get(s.session) ?? [];
+    assert.ok(frames.every((f) => f > s.startFrame && f < s.endFrame!), `session ${s.session}`);
+    assert.equal(frames.length, att.filter((f) => f > s.startFrame && f < s.endFrame!).length, `session ${s.session} ATT count`);
+    assert.equal(s.attPdus, frames.length);
+  }
+  // Session 7 (frames 1857-1862) connected and disconnected with no ATT at all.
+  assert.equal(sessions[6]!.attPdus, 0);
+});
+
+test('sessions start without a connection event, end at HCI Reset and at a new connection on the handle', async () => {
+  let t = 1_700_000_000_000_000;
+  const acl = (h: number, att: number[]): HciPacket => ({ type: 2, dir: 'sent', timeUs: (t += 1000), data: Uint8Array.of(h & 0xff, (h >> 8) | 0x00, att.length + 4, 0, att.length, 0, 4, 0, ...att) });
+  const leConn = (h: number, addr: number): HciPacket => ({ type: 4, dir: 'received', timeUs: (t += 1000), data: Uint8Array.of(0x3e, 19, 0x01, 0, h & 0xff, h >> 8, 0, 0, addr, 2, 3, 4, 5, 6, 0x18, 0, 0, 0, 0x48, 0, 0) });
+  const reset: HciPacket = { type: 1, dir: 'sent', timeUs: (t += 1000), data: Uint8Array.of(0x03, 0x0c, 0) };
+  const read = [0x0a, 0x03, 0x00];
+  const packets: HciPacket[] = [acl(0x40, read), reset, acl(0x40, read), leConn(0x40, 1), acl(0x40, read), leConn(0x40, 9), acl(0x40, read)];
+  const { records } = await parseCapture(writeBtsnoop(packets));
+  const { pdus, extractor } = extractAtt(records);
+  assert.deepEqual(pdus.map((p) => [p.frame, p.session]), [[1, 1], [3, 2], [5, 3], [7, 4]]);
+  assert.deepEqual(
+    extractor.sessions().map((s) => [s.session, s.startFrame, s.connected, s.end, s.endFrame, s.device]),
+    [
+      [1, 1, false, 'reset', 2, undefined],
+      [2, 3, false, 'reconnect', 4, undefined],
+      [3, 4, true, 'reconnect', 6, '06:05:04:03:02:01'],
+      [4, 6, true, 'end-of-capture', 7, '06:05:04:03:02:09'],
+    ],
+  );
+});
