@@ -245,7 +245,7 @@ async function run(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const parser = yargs(argv)
     .scriptName('vgatt')
-    .usage('$0 <command> <capture> [options]\n\nExplains the VictronConnect Bluetooth protocol in btsnoop, pcap and pcapng captures.')
+    .usage('$0 <command> <capture..> [options]\n\nExplains the VictronConnect Bluetooth protocol in btsnoop, pcap and pcapng captures and Android bug reports.')
     .option('verbose', { type: 'boolean', default: false, describe: 'Show detail: diagnostics and stack traces' })
     .middleware((a) => {
       verbose = Boolean(a.verbose);
