@@ -29,6 +29,8 @@ export interface DeviceSummary {
   valueRanges: Record<string, [number, number]>;
   /** Register -> median interval between its values, ms (registers seen at least 3 times). */
   pollIntervalsMs: Record<string, number>;
+  /** Register -> its name in the device's profile (registers the profile names). */
+  registerNames: Record<string, string>;
 }
 
 export interface DiffOptions {
@@ -41,7 +43,7 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 
 /** Builds per-device summaries incrementally (memory bounded by registers and the init sequence). */
 export class CaptureSummarizer {
-  private devices = new Map<string, DeviceSummary & { seenConn: Set<string>; firstConn?: string; lastTime: Map<number, number>; intervals: Map<number, number[]>; req: Set<number>; ans: Set<number>; unk: Set<number>; types: Set<number>; sizes: Map<number, Set<number>>; ctl: Set<string> }>();
+  private devices = new Map<string, DeviceSummary & { seenConn: Set<string>; firstConn?: string; lastTime: Map<number, number>; intervals: Map<number, number[]>; req: Set<number>; ans: Set<number>; unk: Set<number>; types: Set<number>; sizes: Map<number, Set<number>>; ctl: Set<string>; names: Map<number, string> }>();
 
   private key(r: { device?: string; connection: number }): string {
     return r.device ?? `connection ${r.connection}`;
@@ -53,8 +55,8 @@ export class CaptureSummarizer {
     if (!d) {
       d = {
         device: r.device, profile: r.profile ?? 'common', connections: 0, gatt: [], controlWrites: [], initSequence: [], requested: [], answered: [], unknownRegisters: [], messageTypes: [], unknownRecords: 0,
-        valueSizes: {}, valueRanges: {}, pollIntervalsMs: {},
-        seenConn: new Set(), lastTime: new Map(), intervals: new Map(), req: new Set(), ans: new Set(), unk: new Set(), types: new Set(), sizes: new Map(), ctl: new Set(),
+        valueSizes: {}, valueRanges: {}, pollIntervalsMs: {}, registerNames: {},
+        seenConn: new Set(), lastTime: new Map(), intervals: new Map(), req: new Set(), ans: new Set(), unk: new Set(), types: new Set(), sizes: new Map(), ctl: new Set(), names: new Map(),
       };
       this.devices.set(k, d);
     }
@@ -80,6 +82,7 @@ export class CaptureSummarizer {
       d.initSequence.push(`${r.typeName} inst ${r.instance ?? '-'}${r.register !== undefined ? ' ' + h4(r.register) : ''}${r.type === 0x06 && r.raw ? ' = ' + hex(r.raw) : ''}`);
     }
     if (r.register === undefined) return;
+    if (r.registerName !== undefined && !d.names.has(r.register)) d.names.set(r.register, r.registerName);
     if (r.type === 0x05 || r.type === 0x06) d.req.add(r.register);
     if (r.type === 0x08 || r.type === 0x09) d.ans.add(r.register);
     if ((r.type === 0x08 || r.type === 0x06) && r.registerName === undefined) d.unk.add(r.register);
@@ -121,10 +124,12 @@ export class CaptureSummarizer {
       }
       const sizes: Record<string, number[]> = {};
       for (const [reg, s] of [...d.sizes].sort((a, b) => a[0] - b[0])) sizes[h4(reg)] = sorted(s);
+      const names: Record<string, string> = {};
+      for (const [reg, n] of [...d.names].sort((a, b) => a[0] - b[0])) names[h4(reg)] = n;
       out.push({
         device: d.device, profile: d.profile, connections: d.connections, gatt: layout, controlWrites: d.controlWrites, initSequence: d.initSequence,
         requested: sorted(d.req), answered: sorted(d.ans), unknownRegisters: sorted(d.unk), messageTypes: sorted(d.types), unknownRecords: d.unknownRecords,
-        valueSizes: sizes, valueRanges: d.valueRanges, pollIntervalsMs: poll,
+        valueSizes: sizes, valueRanges: d.valueRanges, pollIntervalsMs: poll, registerNames: names,
       });
     }
     return out;
@@ -262,8 +267,21 @@ export function diffSummaries(a: DeviceSummary[], b: DeviceSummary[], opts: Diff
     pairs.push([x, i >= 0 ? restB.splice(i, 1)[0] : restB.shift()]);
   }
   for (const y of restB) pairs.push([undefined, y]);
-  const devices = pairs.map(([x, y]) => diffDevice(x, y, opts));
+  const devices = pairs.map(([x, y]) => nameRegisters(diffDevice(x, y, opts), x, y));
   return { equivalent: devices.every((d) => d.sections.length === 0), devices };
+}
+
+/** Sections whose 0xNNNN are handles or bytes, not registers. */
+const NOT_REGISTERS = new Set(['GATT layout (handles and UUIDs)', 'Control writes', 'device', 'profile', 'message types']);
+
+/**
+ * Puts each register's name next to its number in the difference lines (`0xEC66 BLE MAC address`), from the
+ * profiles of both captures; the comparison itself is made on numbers.
+ */
+export function nameRegisters(d: DeviceDiff, a: DeviceSummary | undefined, b: DeviceSummary | undefined): DeviceDiff {
+  const names = { ...(a?.registerNames ?? {}), ...(b?.registerNames ?? {}) };
+  const name = (line: string) => line.replace(/\b0x[0-9A-F]{4}\b/g, (reg) => (names[reg] ? `${reg} ${names[reg]}` : reg));
+  return { ...d, sections: d.sections.map((s) => (NOT_REGISTERS.has(s.title) ? s : { title: s.title, lines: s.lines.map(name) })) };
 }
 
 export function diffToText(d: CaptureDiff, opts: { color?: boolean } = {}): string {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Report } from './index.js';
+import type { RegisterStats, Report } from './index.js';
 
 const require = createRequire(import.meta.url);
 const uplotDir = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
@@ -16,10 +16,40 @@ const show = (v: unknown): string => (v === undefined ? '' : v === null ? 'n/a' 
 /** JSON inside <script>: `</script>` and friends cannot close the tag. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
+interface ChartSpec {
+  id: string;
+  title: string;
+  unit: string;
+  /** [unix s, value]; null breaks the line. */
+  points: [number, number | null][];
+  status: boolean;
+  labels: Record<string, string>;
+  /** Axis ranges when uPlot's own would be useless (a single reading spans years otherwise). */
+  xRange?: [number, number];
+  yRange?: [number, number];
+}
+
+/** What the page needs to draw one register: points in seconds, and fixed ranges for a single reading. */
+export function chartSpec(id: string, s: RegisterStats): ChartSpec {
+  const points = s.points.map(([ms, v]) => [ms / 1000, v] as [number, number | null]);
+  const spec: ChartSpec = { id, title: `${h4(s.register)} ${s.name ?? ''}`.trim(), unit: s.unit ?? '', points, status: s.status, labels: s.labels };
+  const real = points.filter((p) => p[1] !== null) as [number, number][];
+  if (real.length === 1 || (real.length > 1 && real.every((p) => p[0] === real[0]![0]))) {
+    const t = real[0]![0];
+    spec.xRange = [t - 60, t + 60];
+  }
+  if (real.length && real.every((p) => p[1] === real[0]![1])) {
+    const v = real[0]![1];
+    const d = Math.max(1, Math.abs(v) * 0.1);
+    spec.yRange = [v - d, v + d];
+  }
+  return spec;
+}
+
 export function reportToHtml(r: Report): string {
   const js = readFileSync(path.join(uplotDir, 'uPlot.iife.min.js'), 'utf8');
   const css = readFileSync(path.join(uplotDir, 'uPlot.min.css'), 'utf8');
-  const charts: { id: string; title: string; unit: string; points: [number, number][] }[] = [];
+  const charts: ChartSpec[] = [];
   const body: string[] = [];
   body.push(`<h1>victron-gatt report</h1><p class="meta">${esc(r.capture)} (${esc(r.format)}), generated ${esc(r.generated)}</p>`);
   if (r.connections.length === 0) body.push('<p>No Victron traffic found in this capture.</p>');
@@ -49,8 +79,16 @@ export function reportToHtml(r: Report): string {
       body.push('<div class="charts">');
       numeric.forEach((s) => {
         const id = `chart-${ci}-${s.register.toString(16)}`;
-        charts.push({ id, title: `${h4(s.register)} ${s.name ?? ''}`, unit: s.unit ?? '', points: s.points });
-        body.push(`<figure class="chart" id="${id}" data-register="${h4(s.register)}" data-points="${s.points.length}"></figure>`);
+        charts.push(chartSpec(id, s));
+        body.push(`<figure class="chart${s.status ? ' status' : ''}" id="${id}" data-register="${h4(s.register)}" data-points="${s.points.length}" data-breaks="${s.breaks}">`);
+        if (s.status && s.changes.length) {
+          // Status-like registers: the step chart above, and when each value began.
+          body.push(`<details class="changes"><summary>${s.changes.length}${s.changesOmitted ? '+' : ''} value change(s)</summary><table class="changes"><tr><th>time (UTC)</th><th>frame</th><th>value</th></tr>`);
+          for (const x of s.changes) body.push(`<tr><td>${esc(new Date(x.ms).toISOString().slice(0, 23).replace('T', ' '))}</td><td>${x.frame}</td><td>${esc(x.text ?? x.value)}</td></tr>`);
+          if (s.changesOmitted) body.push(`<tr><td colspan="3">… and ${s.changesOmitted} more</td></tr>`);
+          body.push('</table></details>');
+        }
+        body.push('</figure>');
       });
       body.push('</div>');
     }
@@ -63,14 +101,25 @@ export function reportToHtml(r: Report): string {
     body.push('</table></section>');
   }
   const style = `body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}th{background:#f2f2f2}
-.unknown{background:#fff3cd}h2 .profile{font-size:60%;color:#666}.meta{color:#666}.charts{display:flex;flex-wrap:wrap;gap:1em}figure.chart{margin:0}code{font-size:12px}`;
+.unknown{background:#fff3cd}details.changes{font-size:12px;max-width:480px}h2 .profile{font-size:60%;color:#666}.meta{color:#666}.charts{display:flex;flex-wrap:wrap;gap:1em}figure.chart{margin:0}code{font-size:12px}`;
   const script = `window.vgattCharts = ${scriptJson(charts)};
 window.vgattPlots = [];
 for (const c of window.vgattCharts) {
   const el = document.getElementById(c.id);
-  const xs = c.points.map(p => p[0] / 1000), ys = c.points.map(p => p[1]);
-  const plot = new uPlot({ title: c.title, width: 480, height: 220, series: [{}, { label: c.unit || 'value', stroke: '#1f77b4', width: 1.5 }], scales: { x: { time: true } } }, [xs, ys], el);
-  window.vgattPlots.push({ id: c.id, series: plot.series.length - 1, points: xs.length });
+  const xs = c.points.map(p => p[0]), ys = c.points.map(p => p[1]);
+  const few = ys.filter(y => y !== null).length < 60;
+  const series = { label: c.unit || 'value', stroke: '#1f77b4', width: 1.5, spanGaps: false, points: { show: few, size: 6 } };
+  if (c.status) series.paths = uPlot.paths.stepped({ align: 1 });
+  const x = { time: true }, y = {};
+  if (c.xRange) { x.auto = false; x.range = () => c.xRange; }
+  if (c.yRange) { y.auto = false; y.range = () => c.yRange; }
+  const axes = [{}, c.status && Object.keys(c.labels).length ? { size: 110, values: (u, vals) => vals.map(v => c.labels[v] ?? (Number.isInteger(v) ? v : '')) } : {}];
+  const entry = { id: c.id, series: 1, points: xs.length, status: c.status, gaps: ys.filter(v => v === null).length };
+  // uPlot sets its scales when it draws (after a microtask): record the drawn x span then.
+  const hooks = { draw: [u => { entry.xSpan = u.scales.x.max - u.scales.x.min; }] };
+  const plot = new uPlot({ title: c.title, width: 480, height: 220, series: [{}, series], scales: { x, y }, axes, hooks }, [xs, ys], el.insertBefore(document.createElement('div'), el.firstChild));
+  entry.series = plot.series.length - 1;
+  window.vgattPlots.push(entry);
 }`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>victron-gatt report: ${esc(path.basename(r.capture))}</title>

@@ -10,6 +10,11 @@ import type { VictronRecord } from '../victron/index.js';
 const MAX_POINTS = 2000;
 const MAX_ISSUES = 500;
 const MAX_SAMPLES = 5;
+/** A register with at most this many distinct integer values, labelled or without a unit, is status-like. */
+const MAX_STATES = 6;
+const MAX_CHANGES = 200;
+/** Recent intervals kept per register to know its polling. */
+const RECENT = 15;
 
 export interface RegisterStats {
   register: number;
@@ -24,8 +29,17 @@ export interface RegisterStats {
   sizes: number[];
   /** Up to 5 distinct raw values (hex), for unknown registers. */
   samples: string[];
-  /** [unix ms, value] points for the chart, decimated. */
-  points: [number, number][];
+  /** [unix ms, value] points for the chart, decimated; a null value breaks the line (a gap or a new session). */
+  points: [number, number | null][];
+  /** Gaps longer than the register's polling explains, and session changes: where the line breaks. */
+  breaks: number;
+  /** Status-like (a handful of distinct integer values, with labels or without unit): drawn as steps, with its changes. */
+  status: boolean;
+  /** Labels of the values seen (enum names), by value. */
+  labels: Record<string, string>;
+  /** Value changes in time order (status-like registers), up to 200. */
+  changes: { ms: number; frame: number; value: number; text?: string }[];
+  changesOmitted: number;
 }
 
 export interface ConnectionReport {
@@ -60,6 +74,18 @@ interface Series {
   stats: RegisterStats;
   stride: number;
   seen: number;
+  lastUs?: number;
+  lastSession?: number;
+  lastValue?: number;
+  recent: number[];
+  /** Distinct numeric values seen (up to MAX_STATES + 1), and whether one was not an integer. */
+  distinct: Set<number>;
+  fractional: boolean;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 interface Conn {
@@ -101,7 +127,7 @@ export class ReportBuilder {
     if (r.kind !== 'message' || r.type !== 0x08 || r.register === undefined || !r.raw) return;
     let s = c.regs.get(r.register);
     if (!s) {
-      s = { stats: { register: r.register, name: r.registerName, unit: r.unit, count: 0, sizes: [], samples: [], points: [] }, stride: 1, seen: 0 };
+      s = { stats: { register: r.register, name: r.registerName, unit: r.unit, count: 0, sizes: [], samples: [], points: [], breaks: 0, status: false, labels: {}, changes: [], changesOmitted: 0 }, stride: 1, seen: 0, recent: [], distinct: new Set(), fractional: false };
       c.regs.set(r.register, s);
     }
     const st = s.stats;
@@ -115,13 +141,42 @@ export class ReportBuilder {
     if (typeof v === 'number') {
       st.min = st.min === undefined ? v : Math.min(st.min, v);
       st.max = st.max === undefined ? v : Math.max(st.max, v);
+      const ms = Math.round(r.timeUs / 1000);
+      // A line must not join two values across a disconnect (another session) or a silence longer than the
+      // register's polling explains: 3 typical intervals and at least 5 s more (60 s before the polling is known).
+      const session = (r as { session?: number }).session;
+      let brk = s.lastSession !== session && s.lastUs !== undefined;
+      if (s.lastUs !== undefined && !brk) {
+        const dt = r.timeUs - s.lastUs;
+        const typical = s.recent.length >= 3 ? median(s.recent) : undefined;
+        brk = dt > (typical === undefined ? 60e6 : Math.max(3 * typical, typical + 5e6));
+        if (!brk) {
+          s.recent.push(dt);
+          if (s.recent.length > RECENT) s.recent.shift();
+        }
+      }
+      if (brk) {
+        st.breaks++;
+        st.points.push([Math.round((s.lastUs! + r.timeUs) / 2000), null]);
+        s.seen = 0; // the first value after a break is always drawn
+      }
+      s.lastUs = r.timeUs;
+      s.lastSession = session;
       // Decimation: keep every stride-th value; when full, drop every other point and double the stride.
       if (s.seen++ % s.stride === 0) {
-        st.points.push([Math.round(r.timeUs / 1000), v]);
+        st.points.push([ms, v]);
         if (st.points.length >= 2 * MAX_POINTS) {
-          st.points = st.points.filter((_, i) => i % 2 === 0);
+          st.points = st.points.filter((p, i) => i % 2 === 0 || p[1] === null);
           s.stride *= 2;
         }
+      }
+      if (!Number.isInteger(v)) s.fractional = true;
+      if (s.distinct.size <= MAX_STATES) s.distinct.add(v);
+      if (r.text !== undefined && r.text !== String(v) && r.unit === undefined && Object.keys(st.labels).length <= MAX_STATES) st.labels[String(v)] = r.text;
+      if (v !== s.lastValue) {
+        if (st.changes.length < MAX_CHANGES) st.changes.push({ ms, frame: r.frame, value: v, ...(r.text !== undefined ? { text: r.text } : {}) });
+        else st.changesOmitted++;
+        s.lastValue = v;
       }
     }
   }
@@ -129,6 +184,14 @@ export class ReportBuilder {
   build(gatt: GattDatabase[] = []): Report {
     const connections: ConnectionReport[] = [];
     for (const c of this.conns.values()) {
+      for (const s of c.regs.values()) {
+        const st = s.stats;
+        st.status = !s.fractional && s.distinct.size >= 1 && s.distinct.size <= MAX_STATES && (st.unit === undefined || Object.keys(st.labels).length > 0);
+        if (!st.status) {
+          st.changes = [];
+          st.changesOmitted = 0;
+        }
+      }
       const all = [...c.regs.values()].map((s) => s.stats).sort((a, b) => a.register - b.register);
       c.rep.registers = all.filter((s) => s.name !== undefined);
       c.rep.unknownRegisters = all.filter((s) => s.name === undefined);
@@ -159,6 +222,15 @@ export function reportToText(r: Report): string {
     out.push('');
     if (c.registers.length) {
       out.push(...table(['register', 'name', 'unit', 'readings', 'first', 'last', 'min', 'max'], c.registers.map((s) => [h4(s.register), s.name ?? '', s.unit ?? '', String(s.count), show(s.first), show(s.last), show(s.min), show(s.max)])));
+      out.push('');
+    }
+    const status = c.registers.filter((s) => s.status && s.changes.length > 1);
+    if (status.length) {
+      out.push('  Changes of status registers:');
+      for (const s of status) {
+        const steps = s.changes.map((x) => `${new Date(x.ms).toISOString().slice(11, 19)} ${x.text ?? x.value} (frame ${x.frame})`);
+        out.push(`  ${h4(s.register)} ${s.name ?? ''}: ${steps.join(' -> ')}${s.changesOmitted ? ` … and ${s.changesOmitted} more` : ''}`);
+      }
       out.push('');
     }
     if (c.unknownRegisters.length) {

@@ -18,6 +18,8 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'vgatt-diff-'));
 interface Variant {
   base?: number;
   extraGet?: boolean;
+  /** Gets sent before the others (a newer app reads 0xEC66 and 0xEC65 first). */
+  firstGets?: string[];
   keepAlive?: string;
   newType?: boolean;
   pollMs?: number;
@@ -37,6 +39,7 @@ function capture(name: string, v: Variant = {}): string {
   w('control', 'fa80ff');
   w('control', 'f980');
   w('lastData', '01');
+  for (const g of v.firstGets ?? []) w('lastData', g);
   w('lastData', '0303');
   w('lastData', v.keepAlive ?? '0600821893421027');
   w('lastData', '05038219ed8d19ed8f');
@@ -84,14 +87,24 @@ test('a capture equals itself: exit 0', () => {
 test('one extra register requested', () => {
   const d = diffJson(base, capture('extra', { extraGet: true }));
   assert.equal(d.code, 1);
-  assert.deepEqual(d.sections['registers requested'], ['+ 0x0FFF']);
-  assert.ok(d.sections['init sequence (requests of the first connection, in order)'].includes('+ get values inst 3 0x0FFF'));
+  assert.deepEqual(d.sections['registers requested'], ['+ 0x0FFF State of charge']);
+  assert.ok(d.sections['init sequence (requests of the first connection, in order)'].includes('+ get values inst 3 0x0FFF State of charge'));
+});
+
+test('registers are named next to their numbers: a newer app reads 0xEC66 and 0xEC65 first', () => {
+  const d = diffJson(base, capture('newer-app', { firstGets: ['05008119ec66', '05008119ec65'] }));
+  assert.deepEqual(d.sections['registers requested'], ['+ 0xEC65 BLE advertisement key', '+ 0xEC66 BLE MAC address']);
+  const init: string[] = d.sections['init sequence (requests of the first connection, in order)'];
+  assert.deepEqual(init.slice(0, 3), ['  get devices inst -', '+ get values inst 0 0xEC66 BLE MAC address', '+ get values inst 0 0xEC65 BLE advertisement key']);
+  // Handles stay bare numbers.
+  const r = vgatt('diff', base, capture('handles2', { base: 0x50 }));
+  assert.match(r.out, /- 0x0027 306b0004-/);
 });
 
 test('a changed init write', () => {
   const d = diffJson(base, capture('keepalive', { keepAlive: '0600821893421388' }));
   assert.equal(d.code, 1);
-  assert.deepEqual(d.sections['init sequence (requests of the first connection, in order)'].filter((l: string) => l[0] !== ' '), ['+ set values inst 0 0x0093 = 1388', '- set values inst 0 0x0093 = 1027']);
+  assert.deepEqual(d.sections['init sequence (requests of the first connection, in order)'].filter((l: string) => l[0] !== ' '), ['+ set values inst 0 0x0093 Connection keep alive = 1388', '- set values inst 0 0x0093 Connection keep alive = 1027']);
   assert.equal(d.sections['registers requested'], undefined);
 });
 
@@ -103,7 +116,7 @@ test('a new message type', () => {
 test('a different poll rate', () => {
   // values every 1000 / 2000 ms, plus the 1.1 ms the session writer puts between two packets
   const d = diffJson(base, capture('slow', { pollMs: 2000 }));
-  assert.deepEqual(d.sections['polling intervals (median between values)'], ['- 0xED8D every 1001 ms', '+ 0xED8D every 2001 ms', '- 0xED8F every 1001 ms', '+ 0xED8F every 2001 ms']);
+  assert.deepEqual(d.sections['polling intervals (median between values)'], ['- 0xED8D Battery voltage every 1001 ms', '+ 0xED8D Battery voltage every 2001 ms', '- 0xED8F Battery current every 1001 ms', '+ 0xED8F Battery current every 2001 ms']);
   assert.equal(diffJson(base, capture('slow2', { pollMs: 2000 }), '--ignore-timing').equivalent, true);
 });
 
@@ -120,7 +133,7 @@ test('only values and times differ: equal with --ignore-values', () => {
   const other = capture('values', { voltage: 12.5, timeShiftUs: 86_400_000_000, jitter: true });
   const d = diffJson(base, other);
   assert.equal(d.code, 1);
-  assert.deepEqual(d.sections['value ranges'], ['- 0xED8D 13.27 .. 13.32', '+ 0xED8D 12.5 .. 12.55']);
+  assert.deepEqual(d.sections['value ranges'], ['- 0xED8D Battery voltage 13.27 .. 13.32', '+ 0xED8D Battery voltage 12.5 .. 12.55']);
   const ignoring = diffJson(base, other, '--ignore-values');
   assert.equal(ignoring.code, 0);
   assert.equal(ignoring.equivalent, true);

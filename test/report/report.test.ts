@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ReportBuilder } from '../../src/report/index.js';
+import { writeFileSync } from 'node:fs';
+import { ReportBuilder, reportToText } from '../../src/report/index.js';
+import { chartSpec, reportToHtml } from '../../src/report/html.js';
 import type { VictronRecord } from '../../src/victron/index.js';
 import { REPO, SHARED_CAPTURES } from '../helpers/tshark.js';
 
@@ -46,6 +48,44 @@ test('memory is bounded by registers, not messages', () => {
   assert.ok(s.points.length <= 4000 && s.points.length >= 2000, `${s.points.length} points`);
 });
 
+const rec = (over: Partial<VictronRecord>): VictronRecord => ({ kind: 'message', frame: 1, frames: [1], timeUs: 0, connection: 1, direction: 'device-to-host', type: 8, instance: 3, register: 0xed8d, registerName: 'Battery voltage', unit: 'V', raw: Uint8Array.of(0x2f, 0x05), value: 13.27, bytes: new Uint8Array(0), ranges: [], handle: 0x27, ...over });
+
+/** A report with: a polled register with a 60 s silence and a new session, a status register, a single reading. */
+function chartsReport() {
+  const b = new ReportBuilder('synthetic', 'test');
+  const t0 = 1_780_000_000_000_000;
+  let frame = 1;
+  // Battery voltage every 1 s: 10 values, 60 s of silence, 5 values, then a new session 0.5 s later.
+  for (let i = 0; i < 10; i++) b.add(rec({ frame: frame++, timeUs: t0 + i * 1e6, value: 13 + i / 100 }));
+  for (let i = 0; i < 5; i++) b.add(rec({ frame: frame++, timeUs: t0 + 70e6 + i * 1e6, value: 13.2 }));
+  b.add({ ...rec({ frame: frame++, timeUs: t0 + 74.5e6, value: 13.3 }), session: 2 } as VictronRecord);
+  // Device state: Bulk, Bulk, Absorption, Float, Float every 2 s.
+  const states: [number, string][] = [[3, 'Bulk'], [3, 'Bulk'], [4, 'Absorption'], [5, 'Float'], [5, 'Float']];
+  states.forEach(([v, text], i) => b.add(rec({ frame: frame++, timeUs: t0 + i * 2e6, register: 0x0201, registerName: 'Device state', unit: undefined, raw: Uint8Array.of(v), value: v, text })));
+  // One reading of the load voltage.
+  b.add(rec({ frame: frame++, timeUs: t0 + 5e6, register: 0xeda9, registerName: 'Load output voltage', raw: Uint8Array.of(0x5b, 0), value: 0.91 }));
+  return b.build();
+}
+
+test('charts: lines break at silences and sessions, status registers step with their changes, one reading has a sensible axis', () => {
+  const rep = chartsReport();
+  const regs = Object.fromEntries(rep.connections[0]!.registers.map((s) => [s.register, s]));
+  const volts = regs[0xed8d]!;
+  // 60 s after 1 s polling: 3 x 1 s < 61 s -> a break; the new session -> a break.
+  assert.equal(volts.breaks, 2);
+  assert.deepEqual(volts.points.filter((p) => p[1] === null).map((p) => p[0]), [1_780_000_000_000 + 39_500, 1_780_000_000_000 + 74_250]);
+  assert.equal(volts.status, false);
+  const state = regs[0x0201]!;
+  assert.equal(state.status, true);
+  assert.deepEqual(state.changes.map((c) => [c.value, c.text]), [[3, 'Bulk'], [4, 'Absorption'], [5, 'Float']]);
+  assert.deepEqual(state.labels, { '3': 'Bulk', '4': 'Absorption', '5': 'Float' });
+  assert.match(reportToText(rep), /0x0201 Device state: \d\d:\d\d:\d\d Bulk \(frame 17\) -> \d\d:\d\d:\d\d Absorption \(frame 19\) -> \d\d:\d\d:\d\d Float \(frame 20\)/);
+  const one = chartSpec('x', regs[0xeda9]!);
+  assert.deepEqual(one.xRange, [1_780_000_005 - 60, 1_780_000_005 + 60]);
+  assert.deepEqual(one.yRange, [0.91 - 1, 0.91 + 1]);
+  assert.equal(chartSpec('y', volts).xRange, undefined);
+});
+
 test('HTML report renders in chromium: tables and one chart per numeric register', async () => {
   const html = path.join(OUT, 'report-smartshunt.html');
   const r = vgatt('report', path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop'), '-o', html);
@@ -77,6 +117,21 @@ test('HTML report renders in chromium: tables and one chart per numeric register
     assert.ok((await page.locator('table.issues tr.unknown').count()) >= 1, 'unknown bytes are listed');
     assert.deepEqual(errors, []);
     await page.screenshot({ path: path.join(OUT, 'report-smartshunt.png'), fullPage: true });
+
+    // The synthetic charts: a single reading spans 2 minutes (not years), the status register is stepped and
+    // lists its changes, the polled register's line has two breaks.
+    const synthetic = path.join(OUT, 'report-charts.html');
+    writeFileSync(synthetic, reportToHtml(chartsReport()));
+    await page.goto('file://' + synthetic);
+    const ps = (await page.evaluate('window.vgattPlots')) as { id: string; status: boolean; xSpan: number; gaps: number }[];
+    const byId = Object.fromEntries(ps.map((p) => [p.id, p]));
+    assert.equal(byId['chart-0-eda9']!.xSpan, 120);
+    assert.equal(byId['chart-0-201']!.status, true);
+    assert.equal(byId['chart-0-ed8d']!.gaps, 2);
+    assert.equal(await page.locator('#chart-0-201 table.changes tr').count(), 4);
+    assert.equal(await page.locator('figure.chart canvas').count(), 3);
+    assert.deepEqual(errors, []);
+    await page.screenshot({ path: path.join(OUT, 'report-charts.png'), fullPage: true });
   } finally {
     await browser.close();
   }
