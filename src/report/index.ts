@@ -144,7 +144,7 @@ export class ReportBuilder {
       const ms = Math.round(r.timeUs / 1000);
       // A line must not join two values across a disconnect (another session) or a silence longer than the
       // register's polling explains: 3 typical intervals and at least 5 s more (60 s before the polling is known).
-      const session = (r as { session?: number }).session;
+      const session = r.session;
       let brk = s.lastSession !== session && s.lastUs !== undefined;
       if (s.lastUs !== undefined && !brk) {
         const dt = r.timeUs - s.lastUs;

@@ -58,7 +58,7 @@ function chartsReport() {
   // Battery voltage every 1 s: 10 values, 60 s of silence, 5 values, then a new session 0.5 s later.
   for (let i = 0; i < 10; i++) b.add(rec({ frame: frame++, timeUs: t0 + i * 1e6, value: 13 + i / 100 }));
   for (let i = 0; i < 5; i++) b.add(rec({ frame: frame++, timeUs: t0 + 70e6 + i * 1e6, value: 13.2 }));
-  b.add({ ...rec({ frame: frame++, timeUs: t0 + 74.5e6, value: 13.3 }), session: 2 } as VictronRecord);
+  b.add(rec({ frame: frame++, timeUs: t0 + 74.5e6, value: 13.3, session: 2 }));
   // Device state: Bulk, Bulk, Absorption, Float, Float every 2 s.
   const states: [number, string][] = [[3, 'Bulk'], [3, 'Bulk'], [4, 'Absorption'], [5, 'Float'], [5, 'Float']];
   states.forEach(([v, text], i) => b.add(rec({ frame: frame++, timeUs: t0 + i * 2e6, register: 0x0201, registerName: 'Device state', unit: undefined, raw: Uint8Array.of(v), value: v, text })));
