@@ -18,6 +18,7 @@ import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES,
 import { gattToText } from './output/gatt.js';
 import { runAnonymize } from './commands/anonymize.js';
 import { LineWriter } from './output/writer.js';
+import { runAdverts } from './commands/adverts.js';
 import { Progress } from './output/progress.js';
 import type { CaptureWarning } from './capture/types.js';
 import type { BluetoothEvent } from './bluetooth/types.js';
@@ -331,6 +332,20 @@ async function run(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'adverts <capture..>',
+      'Victron Instant Readout advertisements: product, record and values, decrypted with the device keys',
+      (y) =>
+        y
+          .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
+          .option('key', { alias: 'k', type: 'string', array: true, default: [] as string[], describe: 'ADDRESS=HEX: the advertisement key of a device (repeatable)' })
+          .option('keys', { type: 'string', array: true, default: [] as string[], describe: 'JSON file { "aa:bb:cc:dd:ee:ff": "hex key" } (repeatable)' })
+          .option('capture-keys', { type: 'boolean', default: true, describe: 'Use keys the app read from register 0xEC65 in the capture (--no-capture-keys: do not)' })
+          .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' }),
+      async (a) => {
+        status = await runAdverts(a.capture as string[], { format: a.format as Format, key: a.key as string[], keys: a.keys as string[], captureKeys: a['capture-keys'] !== false, verbose });
+      },
+    )
+    .command(
       'lua',
       'Generate the Wireshark Lua dissector from the device profiles',
       (y) =>
@@ -345,7 +360,7 @@ async function run(argv: string[]): Promise<number> {
         } else process.stdout.write(lua);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, lua')
+    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, adverts, lua')
     .strict()
     .help()
     .version()

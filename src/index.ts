@@ -22,3 +22,7 @@ export { reportToHtml } from './report/html.js';
 export { generateLua, luaString } from './lua/generate.js';
 export { toHex, fromHex, ByteCursor, DecodeError } from './util/cursor.js';
 export { AdvertParser, extractAdverts, parseAdvertisingReports, parseAdvertisingData, parseVictronManufacturerData, VICTRON_COMPANY_ID, type Advert, type AdvertisingReport, type VictronAdvertFields } from './adverts/index.js';
+export { ReadoutDecoder, CaptureKeys, normalizeAddress, parseKey, ADVERTISEMENT_KEY_REGISTER, type InstantReadout, type AdvertKey, type NotDecodedReason } from './adverts/readout.js';
+export { recordTable, loadRecordTable, decodeRecord, readBits, type RecordTable, type RecordDef, type FieldDef, type ReadoutField } from './adverts/records.js';
+export { decryptReadout } from './adverts/crypto.js';
+export { scanReadouts, captureAdvertKeys } from './pipeline.js';

@@ -5,7 +5,9 @@
  * in order through the same stages, so a session that Android's log rotation split goes on.
  */
 import { openCaptureSet, type CaptureReader, type CaptureSet } from './capture/index.js';
-import type { HciRecord, ReadOptions } from './capture/types.js';
+import { HciPacketType, type HciRecord, type ReadOptions } from './capture/types.js';
+import { AdvertParser } from './adverts/index.js';
+import { CaptureKeys, ReadoutDecoder, type InstantReadout, type ReadoutOptions } from './adverts/readout.js';
 import { AttExtractor } from './bluetooth/index.js';
 import { VictronDecoder, type VictronRecord } from './victron/index.js';
 import type { ResolvedProfile } from './profiles/index.js';
@@ -142,4 +144,57 @@ export async function scanVictron(paths: string | string[], opts: DecodeScanOpti
     if (tail.length) yield tail;
   }
   return { reader, extractor, decoder, batches };
+}
+
+/**
+ * The keys the app read from the devices in a capture (register 0xEC65 values), from a decode pass.
+ * Also says whether the capture has any Victron traffic at all.
+ */
+export async function captureAdvertKeys(paths: string | string[], opts: DecodeScanOptions): Promise<{ keys: CaptureKeys; complete: boolean }> {
+  const scan = await scanVictron(paths, opts);
+  const keys = new CaptureKeys();
+  for await (const batch of scan.batches()) for (const r of batch) keys.add(r);
+  return { keys, complete: scan.reader.complete };
+}
+
+export interface ReadoutScanOptions extends ReadOptions, ReadoutOptions {}
+
+export interface ReadoutScan {
+  reader: CaptureSet;
+  adverts: AdvertParser;
+  /** Every advert (Victron or not) is counted here as it streams by. */
+  stats: { adverts: number; devices: Set<string> };
+  /** Victron adverts as Instant Readout records, in batches; iterate once. */
+  batches(): AsyncGenerator<InstantReadout[]>;
+}
+
+/**
+ * capture(s) -> LE advertising reports -> Victron Instant Readout records (decrypted when a key is
+ * known). With several captures, records carry their capture's name (`file`) and its frame numbers.
+ */
+export async function scanReadouts(paths: string | string[], opts: ReadoutScanOptions = {}): Promise<ReadoutScan> {
+  const reader = await openCaptureSet(paths, opts);
+  const adverts = new AdvertParser();
+  const decoder = new ReadoutDecoder(opts);
+  const stats = { adverts: 0, devices: new Set<string>() };
+  async function* batches(): AsyncGenerator<InstantReadout[]> {
+    for (const input of reader.readers) {
+      for await (const batch of input.batches()) {
+        const out: InstantReadout[] = [];
+        for (const rec of batch) {
+          if (rec.packetType !== HciPacketType.Event) continue;
+          for (const a of adverts.push(rec)) {
+            stats.adverts++;
+            stats.devices.add(a.address);
+            const r = decoder.push(a);
+            if (!r) continue;
+            if (reader.multi) r.file = input.path;
+            out.push(r);
+          }
+        }
+        if (out.length) yield out;
+      }
+    }
+  }
+  return { reader, adverts, stats, batches };
 }
