@@ -5,6 +5,34 @@
 -- Install: copy to the personal Lua plugins folder (tshark -G folders), or tshark -X lua_script:victron.lua
 -- Targets Wireshark 4.0 and later (Lua 5.2).
 
+-- Message opcodes (src/victron/message.ts OPCODES): name, and per parameter the CBOR major type
+-- it must have (0 unsigned, 2 bytes, 3 text, 4 array; -2 an integer of either sign, -1 anything).
+local OPCODES, PARAMS = {}, {}
+OPCODES[0x01] = { name = "get devices" }; PARAMS[0x01] = {  }
+OPCODES[0x02] = { name = "device list" }; PARAMS[0x02] = { 4 }
+OPCODES[0x03] = { name = "subscribe" }; PARAMS[0x03] = { 0 }
+OPCODES[0x04] = { name = "unsubscribe" }; PARAMS[0x04] = { 0 }
+OPCODES[0x05] = { name = "get values" }; PARAMS[0x05] = { 0, 4 }
+OPCODES[0x06] = { name = "set values" }; PARAMS[0x06] = { 0, 4 }
+OPCODES[0x07] = { name = "response" }; PARAMS[0x07] = { 0, 0, -2 }
+OPCODES[0x08] = { name = "value" }; PARAMS[0x08] = { 0, 0, 2 }
+OPCODES[0x09] = { name = "value response" }; PARAMS[0x09] = { 0, 0, -2 }
+OPCODES[0x0a] = { name = "get path list" }; PARAMS[0x0a] = { 0 }
+OPCODES[0x0b] = { name = "get path values" }; PARAMS[0x0b] = { 0, 4 }
+OPCODES[0x0c] = { name = "set path values" }; PARAMS[0x0c] = { 0, 4 }
+OPCODES[0x0d] = { name = "path list" }; PARAMS[0x0d] = { 0, 2 }
+OPCODES[0x0e] = { name = "new path" }; PARAMS[0x0e] = { 0, -2, 3 }
+OPCODES[0x0f] = { name = "path value" }; PARAMS[0x0f] = { 0, -2, -1 }
+OPCODES[0x10] = { name = "path value response" }; PARAMS[0x10] = { 0, -2, -2 }
+
+-- Control opcodes (src/victron/control.ts CONTROL_OPCODES): name and the value lengths they come in.
+local CONTROL = {
+  [0xf7] = { name = "error", lengths = { [2] = true, [3] = true } },
+  [0xf8] = { name = "clear receive buffer", lengths = { [1] = true } },
+  [0xf9] = { name = "ready to receive", lengths = { [2] = true } },
+  [0xfa] = { name = "chunk size negotiation", lengths = { [3] = true } },
+}
+
 -- Characteristic roles by UUID (bluetooth.uuid keys).
 local UUID_ROLES = {
   ["306b0002-b081-4037-83dc-e59fcc3cdfd0"] = "control",
@@ -23,6 +51,47 @@ local LAYOUTS = {
   { control = 0x001F, lastData = 0x0022, data = 0x0025, profile = "smartsolar" },
 }
 local DEFAULT_HANDLES = { 0x001B, 0x001E, 0x001F, 0x0021, 0x0022, 0x0024, 0x0025, 0x0027, 0x0028, 0x002B }
+
+-- Product ids (register 0x0100) that name a profile (load.ts chooseProfile: the first profile that lists it).
+local PRODUCT_PROFILES = {
+  [0xA3C0] = "orion",
+  [0xA3C8] = "orion",
+  [0xA3D0] = "orion",
+  [0xA3C1] = "orion",
+  [0xA3C2] = "orion",
+  [0xA3C3] = "orion",
+  [0xA3C4] = "orion",
+  [0xA3C5] = "orion",
+  [0xA3C9] = "orion",
+  [0xA3CA] = "orion",
+  [0xA3CB] = "orion",
+  [0xA3CC] = "orion",
+  [0xA3CD] = "orion",
+  [0xA3CE] = "orion",
+  [0xA3CF] = "orion",
+  [0xA3D1] = "orion",
+  [0xA389] = "smartshunt",
+  [0xA38A] = "smartshunt",
+  [0xA38B] = "smartshunt",
+  [0xA381] = "smartshunt",
+  [0xA382] = "smartshunt",
+  [0xA383] = "smartshunt",
+  [0xA053] = "smartsolar",
+  [0xA054] = "smartsolar",
+  [0xA055] = "smartsolar",
+  [0xA056] = "smartsolar",
+  [0xA057] = "smartsolar",
+  [0xA058] = "smartsolar",
+  [0xA059] = "smartsolar",
+  [0xA05A] = "smartsolar",
+  [0xA05B] = "smartsolar",
+  [0xA05C] = "smartsolar",
+  [0xA05D] = "smartsolar",
+  [0xA05E] = "smartsolar",
+  [0xA05F] = "smartsolar",
+  [0xA060] = "smartsolar",
+  [0xA061] = "smartsolar",
+}
 
 -- Registers a device profile defines differently from the common table (names, units...).
 local DEVICE_REGISTERS = {}
@@ -2699,27 +2768,34 @@ R[0xEEFF] = { name = "Consumed Ah", size = 4, scalar = { t = "sn32", k = 0.1, d 
 R[0xEF00] = { name = "First-use settings-setup status flags (internal)", size = 2 }
 
 -- ---------------------------------------------------------------------------------------------
--- Runtime (src/lua/runtime.lua, copied verbatim by the generator). Lua 5.2 as in Wireshark 4.0:
--- no Conversation class, no native bit operators; arithmetic only.
--- State is built on the first pass, in order, and read on every pass (tshark -2, GUI redissection):
--- per connection (bthci_acl.chandle) and direction (pinfo.p2p_dir) a carry buffer; finished
--- records are stored by frame number; proto.init clears everything.
+-- Runtime (src/lua/runtime.lua, copied verbatim by the generator after the generated tables).
+-- Lua 5.2 as in Wireshark 4.0: no Conversation class, no native bit operators; arithmetic only.
+--
+-- The rules are those of `vgatt decode` (src/victron/stream.ts, message.ts, decode.ts): a buffer
+-- per connection and direction fed with the Data/LastData pieces, messages emitted as their last
+-- byte arrives, 0xff padding, unknown runs up to where messages frame again, LastData ends the
+-- transfer, a disconnection or the end of the capture flushes what is pending.
+--
+-- State, like bthci_acl's: changed only on the first in-order visit of a frame, read on every
+-- later one (tshark -2, clicks in the GUI). A frame keeps no record: on every visit its piece is
+-- parsed again from its own tvb. Kept per frame: the frame's context (connection, role, profile:
+-- one shared table), and only for pieces that take part in a transfer spread over pieces, the
+-- bytes carried in from earlier pieces and the frame that continues it. Records that only a later
+-- event completes (disconnection, end of capture, a value the capture cut short) are kept with
+-- their bytes and shown from the second pass on (tshark -2 with a filter, the GUI).
+--
+-- Roles per connection: a connection's Control/LastData/Data handles come from its own discovery
+-- (characteristic declarations seen on that connection), else from its own traffic matched
+-- against the profiles' default layouts; never from Wireshark's btatt.uuid128, which Wireshark
+-- 4.0 associates with a handle across connections.
 -- ---------------------------------------------------------------------------------------------
 
 local victron = Proto("victron", "Victron VE.Smart (VictronConnect)")
 
-local TYPE_NAMES = {
-  [0x01] = "get devices", [0x02] = "device list", [0x03] = "subscribe", [0x04] = "unsubscribe",
-  [0x05] = "get values", [0x06] = "set values", [0x07] = "response", [0x08] = "value",
-  [0x09] = "value response", [0x0a] = "get path list", [0x0b] = "get path values", [0x0c] = "set path values",
-  [0x0d] = "path list", [0x0e] = "new path", [0x0f] = "path value", [0x10] = "path value response",
-}
--- CBOR major type each parameter must have (0 uint, 2 bytes, 3 text, 4 array, -1 any).
-local PARAMS = {
-  [0x01] = {}, [0x02] = {4}, [0x03] = {0}, [0x04] = {0}, [0x05] = {0, 4}, [0x06] = {0, 4}, [0x07] = {0, 0, 0},
-  [0x08] = {0, 0, 2}, [0x09] = {0, 0, 0}, [0x0a] = {0}, [0x0b] = {0, 4}, [0x0c] = {0, 4}, [0x0d] = {0, 2},
-  [0x0e] = {0, 0, 3}, [0x0f] = {0, 0, -1}, [0x10] = {0, 0, 0},
-}
+local byte, sub, fmt, floor, concat = string.byte, string.sub, string.format, math.floor, table.concat
+
+local TYPE_NAMES = {}
+for op, d in pairs(OPCODES) do TYPE_NAMES[op] = d.name end
 
 local f = {
   type = ProtoField.uint8("victron.type", "Type", base.HEX, TYPE_NAMES),
@@ -2730,7 +2806,7 @@ local f = {
   value = ProtoField.double("victron.value", "Value"),
   value_text = ProtoField.string("victron.value_text", "Value text"),
   unit = ProtoField.string("victron.unit", "Unit"),
-  response = ProtoField.uint32("victron.response", "Response code"),
+  response = ProtoField.int32("victron.response", "Response code"),
   unknown = ProtoField.bytes("victron.unknown", "Unknown bytes"),
   padding = ProtoField.bytes("victron.padding", "Padding"),
   control = ProtoField.string("victron.control", "Control"),
@@ -2742,8 +2818,10 @@ local f = {
   set_register = ProtoField.uint16("victron.set_register", "Register to set", base.HEX),
   set_raw = ProtoField.bytes("victron.set_raw", "Value to set"),
   response_register = ProtoField.uint16("victron.response_register", "Register answered", base.HEX),
+  answered = ProtoField.uint8("victron.answered_type", "Answered type", base.HEX, TYPE_NAMES),
+  reason = ProtoField.string("victron.reason", "Why unknown"),
 }
-victron.fields = { f.type, f.instance, f.register, f.register_name, f.raw, f.value, f.value_text, f.unit, f.response, f.unknown, f.padding, f.control, f.message, f.from, f.continued, f.get_register, f.set_register, f.set_raw, f.response_register }
+victron.fields = { f.type, f.instance, f.register, f.register_name, f.raw, f.value, f.value_text, f.unit, f.response, f.unknown, f.padding, f.control, f.message, f.from, f.continued, f.get_register, f.set_register, f.set_raw, f.response_register, f.answered, f.reason }
 
 local e = {
   unknown_register = ProtoExpert.new("victron.expert.unknown_register", "Register not in any profile", expert.group.UNDECODED, expert.severity.NOTE),
@@ -2755,187 +2833,419 @@ victron.experts = { e.unknown_register, e.unknown_type, e.undecodable, e.bad_siz
 
 local f_chandle = Field.new("bthci_acl.chandle")
 local f_opcode = Field.new("btatt.opcode")
-local f_handle = Field.new("btatt.handle")
-local f_uuid128 = Field.new("btatt.uuid128")
 
--- ---------------- CBOR (RFC 8949): returns the end position, -1 for "need more bytes", or nil, error
-local function head(s, p)
-  local ib = s:byte(p)
-  if ib == nil then return -1 end
-  local major = math.floor(ib / 32)
-  local ai = ib % 32
-  local n = 0
-  if ai < 24 then return major, ai, p + 1, ai end
-  if ai == 24 then n = 1 elseif ai == 25 then n = 2 elseif ai == 26 then n = 4 elseif ai == 27 then n = 8
-  elseif ai == 31 then return major, nil, p + 1, ai
-  else return nil, "reserved additional information" end
-  if p + n > #s then return -1 end
+-- ---------------- CBOR (RFC 8949), the limits of src/victron/cbor.ts
+-- Positions are 1-based into a Lua string s of length n. Readers return the position just past
+-- the item, NEED (the string ends inside the item) or BAD (malformed).
+local NEED, BAD = -1, -2
+local MAX_DEPTH, MAX_LENGTH, MAX_ITEMS = 32, 65536, 2048
+local BIG = math.huge -- an integer JavaScript keeps as a bigint (above 2^53 - 1): fits no check
+
+-- The argument of a head whose additional information is ai; q is just past the initial byte.
+local function arg(s, q, ai, n)
+  if ai < 24 then return ai, q end
+  local k = (ai == 24 and 1) or (ai == 25 and 2) or (ai == 26 and 4) or (ai == 27 and 8)
+  if not k then return nil, BAD end
+  if q + k - 1 > n then return nil, NEED end
   local v = 0
-  for i = 1, n do v = v * 256 + s:byte(p + i) end
-  return major, v, p + 1 + n, ai
+  for i = q, q + k - 1 do v = v * 256 + byte(s, i) end
+  if k == 8 and v > 9007199254740991 then v = BIG end
+  return v, q + k
 end
 
 local item
-item = function(s, p, depth)
-  if depth > 16 then return nil, "nesting too deep" end
-  local major, v, q, ai = head(s, p)
-  if major == -1 then return -1 end
-  if major == nil then return nil, v end
-  if v == nil then -- indefinite length
-    if major == 2 or major == 3 or major == 4 or major == 5 then
+item = function(s, p, depth, n)
+  if depth > MAX_DEPTH then return BAD end
+  if p > n then return NEED end
+  local ib = byte(s, p)
+  local major, ai = floor(ib / 32), ib % 32
+  local q = p + 1
+  if ai == 31 then
+    if major == 2 or major == 3 then
+      local total = 0
       while true do
-        local b = s:byte(q)
-        if b == nil then return -1 end
-        if b == 0xff then return q + 1 end
-        local r, err = item(s, q, depth + 1)
-        if r == nil then return nil, err end
-        if r == -1 then return -1 end
-        if major == 5 then
-          local r2, err2 = item(s, r, depth + 1)
-          if r2 == nil then return nil, err2 end
-          if r2 == -1 then return -1 end
-          r = r2
+        if q > n then return NEED end
+        local cb = byte(s, q)
+        if cb == 0xff then return q + 1 end
+        if floor(cb / 32) ~= major or cb % 32 == 31 then return BAD end
+        local len, r = arg(s, q + 1, cb % 32, n)
+        if len == nil then return r end
+        if len > MAX_LENGTH then return BAD end
+        if r + len - 1 > n then return NEED end
+        total = total + len
+        if total > MAX_LENGTH then return BAD end
+        q = r + len
+      end
+    elseif major == 4 or major == 5 then
+      local count, limit = 0, (major == 5 and 2 * MAX_ITEMS or MAX_ITEMS)
+      while true do
+        if q > n then return NEED end
+        if byte(s, q) == 0xff then
+          if major == 5 and count % 2 ~= 0 then return BAD end
+          return q + 1
         end
+        if count >= limit then return BAD end
+        local r = item(s, q, depth + 1, n)
+        if r < 0 then return r end
+        count = count + 1
         q = r
       end
     end
-    if major == 7 then return nil, "unexpected break" end
-    return nil, "indefinite length not allowed"
+    return BAD -- a break outside an indefinite item, or indefinite integers/tags
   end
-  if major == 0 or major == 1 then return q end
+  if major == 7 then
+    if ai == 25 or ai == 26 or ai == 27 then
+      local k = (ai == 25 and 2) or (ai == 26 and 4) or 8
+      if q + k - 1 > n then return NEED end
+      return q + k
+    end
+    if ai >= 28 then return BAD end
+    local v, r = arg(s, q, ai, n)
+    if v == nil then return r end
+    if ai == 24 and v < 32 then return BAD end
+    return r
+  end
+  local v, r = arg(s, q, ai, n)
+  if v == nil then return r end
+  if major <= 1 then return r end
   if major == 2 or major == 3 then
-    if v > 65536 then return nil, "string longer than any message" end
-    if q + v - 1 > #s then return -1 end
-    return q + v
+    if v > MAX_LENGTH then return BAD end
+    if r + v - 1 > n then return NEED end
+    return r + v
   end
   if major == 4 or major == 5 then
-    if v > 65536 then return nil, "array longer than any message" end
-    local count = v
-    if major == 5 then count = v * 2 end
+    if v > MAX_ITEMS then return BAD end
+    local count = major == 5 and 2 * v or v
     for _ = 1, count do
-      local r, err = item(s, q, depth + 1)
-      if r == nil then return nil, err end
-      if r == -1 then return -1 end
-      q = r
+      r = item(s, r, depth + 1, n)
+      if r < 0 then return r end
     end
-    return q
+    return r
   end
-  if major == 6 then return item(s, q, depth + 1) end
-  if major == 7 then
-    if ai == 25 or ai == 26 or ai == 27 then return q end
-    return q
-  end
-  return q
+  return item(s, r, depth + 1, n) -- tag
 end
 
-local function uint_at(s, p)
-  local major, v, q = head(s, p)
-  if major == 0 and v ~= nil then return v, q end
+-- The unsigned integer at p (major 0 with a number value), else nil.
+local function uint_at(s, p, n)
+  local b = byte(s, p)
+  if b == nil or b >= 0x1c then return nil end
+  local v, r = arg(s, p + 1, b, n)
+  if v == nil or v == BIG then return nil end
+  return v, r
+end
+
+-- An integer of either sign at p (the value CBOR gives), else nil.
+local function int_at(s, p, n)
+  local b = byte(s, p)
+  if b == nil then return nil end
+  if b < 0x1c then return uint_at(s, p, n) end
+  if b >= 0x20 and b < 0x3c then
+    local v, r = arg(s, p + 1, b - 0x20, n)
+    if v == nil or v == BIG then return nil end
+    return -1 - v, r
+  end
   return nil
 end
 
--- A message at p: returns { type, stop, params = { {start, stop}... }, problem } or -1 (need more) or nil, error.
-local function parse_message(s, p)
-  local b0 = s:byte(p)
-  if b0 == nil then return -1 end
-  if math.floor(b0 / 32) ~= 0 then return nil, string.format("not a message start (byte 0x%02x)", b0) end
-  if b0 >= 0x18 or TYPE_NAMES[b0] == nil then return nil, string.format("unknown message type 0x%02x", b0), "type" end
-  local want = PARAMS[b0]
-  local q = p + 1
-  local params = {}
-  for i = 1, #want do
-    local b = s:byte(q)
-    if b ~= nil and want[i] >= 0 and math.floor(b / 32) ~= want[i] then return nil, TYPE_NAMES[b0] .. ": parameter of the wrong type" end
-    local r, err = item(s, q, 0)
-    if r == nil then return nil, TYPE_NAMES[b0] .. ": " .. err end
-    if r == -1 then return -1 end
-    params[i] = { q, r }
-    q = r
+-- The children of the array at p: returns the position of the first child and the count (nil
+-- for an indefinite array, which ends at a 0xff break). The next child starts at item(s, q, 1, n).
+local function array_at(s, p, n)
+  local b = byte(s, p)
+  if b == 0x9f then return p + 1, nil end
+  local cnt, q = arg(s, p + 1, b % 32, n)
+  return q, cnt
+end
+
+local function more(s, q, i, cnt)
+  if cnt == nil then return byte(s, q) ~= 0xff end
+  return i <= cnt
+end
+
+local function is_u16(s, q, n)
+  local v = uint_at(s, q, n)
+  return v ~= nil and v <= 0xffff
+end
+
+local function is_int(s, q, n)
+  return int_at(s, q, n) ~= nil
+end
+
+-- Pairs of a set list (0x06) or path value list (0x0c): flat [a, b, a, b] or nested [[a, b], ...].
+-- Calls check(s, keypos, valuepos or nil, n, arg) per pair; false as soon as a check fails.
+local function pairs_ok(s, p, n, check, x)
+  local q, cnt = array_at(s, p, n)
+  local nested, i, r = false, 1, q
+  while more(s, r, i, cnt) do
+    if floor(byte(s, r) / 32) == 4 then nested = true end
+    r = item(s, r, 1, n)
+    i = i + 1
   end
-  local m = { type = b0, start = p, stop = q, params = params }
-  -- The shape checks of the TypeScript decoder (src/victron/message.ts).
-  if b0 == 0x08 then
-    local reg = uint_at(s, params[2][1])
-    if reg == nil or reg > 0xffff then m.problem = "register is not a 16-bit unsigned integer" end
-  elseif b0 == 0x05 or b0 == 0x02 then
-    local _, n, r = head(s, params[#params][1])
-    local count = 0
-    if n ~= nil then
-      for _ = 1, n do
-        local v, r2 = uint_at(s, r)
-        if v == nil then m.problem = "list holds non-integers"; break end
-        if b0 == 0x05 and v > 0xffff then m.problem = "not a 16-bit register"; break end
-        r = r2
-        count = count + 1
-      end
+  i = 1
+  if not nested then
+    while more(s, q, i, cnt) do
+      local k = q
+      q = item(s, q, 1, n)
+      i = i + 1
+      local v = nil
+      if more(s, q, i, cnt) then v = q; q = item(s, q, 1, n); i = i + 1 end
+      if not check(s, k, v, n, x) then return false end
+    end
+    return true
+  end
+  while more(s, q, i, cnt) do
+    if floor(byte(s, q) / 32) ~= 4 then
+      if not check(s, q, nil, n, x) then return false end
     else
-      while s:byte(r) ~= 0xff do
-        local v, r2 = uint_at(s, r)
-        if v == nil then m.problem = "list holds non-integers"; break end
-        r = r2
-        count = count + 1
+      local c, ccnt = array_at(s, q, n)
+      local k, v
+      if more(s, c, 1, ccnt) then k = c; c = item(s, c, 1, n); if more(s, c, 2, ccnt) then v = c end end
+      if k == nil or not check(s, k, v, n, x) then return false end
+    end
+    q = item(s, q, 1, n)
+    i = i + 1
+  end
+  return true
+end
+
+local function set_entry_ok(s, k, v, n) return is_u16(s, k, n) and v ~= nil and floor(byte(s, v) / 32) == 2 end
+local function path_entry_ok(s, k, v, n) return is_int(s, k, n) and v ~= nil end
+
+-- Every child of the array at p passes test(s, q, n).
+local function all_children(s, p, n, test)
+  local q, cnt = array_at(s, p, n)
+  local i = 1
+  while more(s, q, i, cnt) do
+    if not test(s, q, n) then return false end
+    q = item(s, q, 1, n)
+    i = i + 1
+  end
+  return true
+end
+
+local function is_uint(s, q, n) return uint_at(s, q, n) ~= nil end
+
+-- The range and type checks of message.ts interpret() for a message whose parameters a, b, c
+-- have the right CBOR types.
+local function shape(s, t, a, b, c, n)
+  if t ~= 0x01 and t ~= 0x02 and not is_u16(s, a, n) then return false end
+  if t == 0x08 then return is_u16(s, b, n) end
+  if t == 0x05 then return all_children(s, b, n, is_u16) end
+  if t == 0x02 then return all_children(s, a, n, is_uint) end
+  if t == 0x06 then return pairs_ok(s, b, n, set_entry_ok) end
+  if t == 0x07 then return is_uint(s, b, n) and is_int(s, c, n) end
+  if t == 0x09 then return is_u16(s, b, n) and is_int(s, c, n) end
+  if t == 0x0b then return all_children(s, b, n, is_int) end
+  if t == 0x0c then return pairs_ok(s, b, n, path_entry_ok) end
+  if t >= 0x0e then return is_int(s, b, n) and (t ~= 0x10 or is_int(s, c, n)) end
+  return true
+end
+
+-- One message at p (src/victron/message.ts parseMessage): returns stop, shape_ok, a, b, c (starts
+-- of the parameters) or NEED, or BAD for bytes that are no message here. shape_ok is false when a
+-- parameter has another CBOR type or range than the opcode takes.
+local function parse(s, p, n)
+  local t = byte(s, p)
+  if t == nil then return NEED end
+  local want = PARAMS[t]
+  if want == nil then return BAD end
+  local pos = p + 1
+  local ok = true
+  local a, b, c
+  for i = 1, #want do
+    if pos > n then return NEED end
+    local w = want[i]
+    local major = floor(byte(s, pos) / 32)
+    local fits = w == major or w == -1 or (w == -2 and major <= 1)
+    local r = item(s, pos, 0, n)
+    if r == NEED then if fits then return NEED end return BAD end
+    if r == BAD then return BAD end
+    if not fits then ok = false end
+    if i == 1 then a = pos elseif i == 2 then b = pos else c = pos end
+    pos = r
+  end
+  if ok then ok = shape(s, t, a, b, c, n) end
+  return pos, ok, a, b, c
+end
+
+-- A well-framed message whose content the decoder still flags (isVictronPiece counts it as not
+-- Victron): a device list with an odd number of items. (A 0x0d path list that does not inflate
+-- is flagged by the decoder too; Lua has no zlib: not checked here.)
+local function flagged(s, p, stop, a, n)
+  if byte(s, p) ~= 0x02 then return false end
+  local q, cnt = array_at(s, a, n)
+  local i = 1
+  while more(s, q, i, cnt) do q = item(s, q, 1, n); i = i + 1 end
+  return (i - 1) % 2 == 1
+end
+
+-- ---------------- transfers (src/victron/stream.ts)
+local CLEAN, PENDING, BADCHAIN = 1, 2, 3
+local RESYNC_CHAIN = 8
+local MAX_PENDING = 64 * 1024
+
+local function chain_from(s, p, n, final)
+  local q, cnt, strong = p, 0, false
+  while q <= n do
+    local b = byte(s, q)
+    if b == 0xff then q = q + 1 else
+      if b < 0x01 or b > 0x10 then return BADCHAIN end
+      local stop, ok = parse(s, q, n)
+      if stop == NEED then return PENDING end
+      if stop < 0 or not ok then return BADCHAIN end
+      if stop - q >= 3 then strong = true end
+      q = stop
+      cnt = cnt + 1
+      if cnt >= RESYNC_CHAIN then return CLEAN end
+    end
+  end
+  if final or strong then return CLEAN end
+  return PENDING
+end
+
+-- Where messages frame again after the bytes at p: a position, or NEED (wait for more bytes).
+local function resync_point(s, p, n, final)
+  for q = p + 1, n do
+    local c = chain_from(s, q, n, final)
+    if c == CLEAN then return q end
+    if c == PENDING then if final then return q end return NEED end
+  end
+  return n + 1
+end
+
+local function complete_at(s, p, n)
+  local b = byte(s, p)
+  if b < 0x01 or b > 0x10 then return false end
+  local stop, ok = parse(s, p, n)
+  return stop > 0 and ok and stop - p >= 3 and chain_from(s, p, n, true) ~= BADCHAIN
+end
+
+local K_MESSAGE, K_PADDING, K_UNKNOWN = 1, 2, 3
+
+-- Emits the records that frame from p on: out(kind, start, stop, reason). Returns the first
+-- position not consumed (bytes that wait for the next piece).
+local function drain(s, p, n, final, out)
+  while p <= n do
+    if byte(s, p) == 0xff then
+      local q = p + 1
+      while q <= n and byte(s, q) == 0xff do q = q + 1 end
+      out(K_PADDING, p, q)
+      p = q
+    else
+      local stop, ok = parse(s, p, n)
+      if stop > 0 and ok then
+        out(K_MESSAGE, p, stop)
+        p = stop
+      elseif stop == NEED then
+        return p
+      else
+        local r = resync_point(s, p, n, final)
+        if r == NEED then return p end
+        out(K_UNKNOWN, p, r)
+        p = r
       end
     end
-    if b0 == 0x02 and m.problem == nil and count % 2 == 1 then m.problem = "device list has an odd number of items" end
   end
-  return m
+  return p
 end
 
-local function plausible(s, p, lookahead)
-  local b = s:byte(p)
-  if b == nil or TYPE_NAMES[b] == nil then return false end
-  local m = parse_message(s, p)
-  if m == nil then return false end
-  if m == -1 then return true end
-  if m.problem then return false end
-  if not lookahead or m.stop > #s or s:byte(m.stop) == 0xff then return true end
-  return plausible(s, m.stop, false)
+-- The end of a transfer: what frames is emitted, the rest is unknown with `reason`.
+local function finish(s, p, n, out, reason)
+  p = drain(s, p, n, true, out)
+  while p <= n do
+    local q = p + 1
+    while q <= n and not complete_at(s, q, n) do q = q + 1 end
+    out(K_UNKNOWN, p, q, reason)
+    p = drain(s, q, n, true, out)
+  end
+  return p
 end
 
-local function complete_at(s, p)
-  if s:byte(p) == 0xff then return false end
-  local m = parse_message(s, p)
-  return type(m) == "table" and m.problem == nil and m.stop - p >= 3
+local INCOMPLETE_AT_LASTDATA = "incomplete transfer at LastData"
+local TOO_LONG = "more than " .. MAX_PENDING .. " bytes without a complete message"
+
+-- One piece through the stream rules: returns the first position left for the next piece.
+local function run_piece(s, n, last, out)
+  local p
+  if last then p = finish(s, 1, n, out, INCOMPLETE_AT_LASTDATA) else p = drain(s, 1, n, false, out) end
+  if n - p + 1 > MAX_PENDING then
+    out(K_UNKNOWN, p, n + 1, TOO_LONG)
+    p = n + 1
+  end
+  return p
 end
 
-local function tohex(s)
-  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+-- True when a whole ATT value reads as clean Victron messages (decode.ts isVictronPiece).
+local function victron_piece(v)
+  local n, p = #v, 1
+  while p <= n do
+    local stop, ok, a = parse(v, p, n)
+    if stop == NEED then return p > 1 or n >= 3 end
+    if stop < 0 or not ok or flagged(v, p, stop, a, n) then return false end
+    p = stop
+  end
+  return true
+end
+
+-- ---------------- Control (src/victron/control.ts)
+local function hex(s)
+  local t = {}
+  for i = 1, #s do t[i] = fmt("%02x", byte(s, i)) end
+  return concat(t)
+end
+
+-- Known, and its meaning as decodeControl gives it.
+local function control_meaning(v, read)
+  if read then return true, "Control read after connecting (negotiation data): " .. hex(v) end
+  local op, len = byte(v, 1), #v
+  local c = CONTROL[op]
+  if c and c.lengths[len] then
+    if op == 0xfa then return true, fmt("%s: 0x%02x 0x%02x", c.name, byte(v, 2), byte(v, 3)) end
+    if op == 0xf9 then return true, fmt("%s: %d free chunk(s)", c.name, byte(v, 2)) end
+    if op == 0xf8 then return true, "clear the receive buffer" end
+    if op == 0xf7 then
+      local code = byte(v, 2)
+      if len == 3 then code = code + 256 * byte(v, 3) end
+      return true, fmt("%s code %d", c.name, code)
+    end
+    return true, c.name
+  end
+  return false, "unknown Control bytes " .. hex(v)
 end
 
 -- ---------------- register values
 local function le_int(s, t)
   local n = #s
   local v = 0
-  for i = n, 1, -1 do v = v * 256 + s:byte(i) end
-  if t:sub(1, 2) == "sn" and v >= 2 ^ (8 * n - 1) then v = v - 2 ^ (8 * n) end
+  for i = n, 1, -1 do v = v * 256 + byte(s, i) end
+  if sub(t, 1, 2) == "sn" and v >= 2 ^ (8 * n - 1) then v = v - 2 ^ (8 * n) end
   return v
 end
 
 local function le_float(s)
-  local b1, b2, b3, b4 = s:byte(1, 4)
+  local b1, b2, b3, b4 = byte(s, 1, 4)
   local sign = 1
   if b4 >= 128 then sign = -1 end
-  local exp = (b4 % 128) * 2 + math.floor(b3 / 128)
+  local ex = (b4 % 128) * 2 + floor(b3 / 128)
   local mant = ((b3 % 128) * 256 + b2) * 256 + b1
-  if exp == 0 then return sign * mant * 2 ^ -149 end
-  if exp == 255 then return nil end
-  return sign * (1 + mant / 2 ^ 23) * 2 ^ (exp - 127)
+  if ex == 0 then return sign * mant * 2 ^ -149 end
+  if ex == 255 then return nil end
+  return sign * (1 + mant / 2 ^ 23) * 2 ^ (ex - 127)
 end
 
--- value (number or nil), text
+-- value (number or nil), text, problem
 local function decode_value(def, raw)
-  if def == nil then return nil, tohex(raw) end
-  if def.size ~= nil and #raw ~= def.size then return nil, tohex(raw), "expected " .. def.size .. " byte(s), got " .. #raw end
+  if def == nil then return nil, hex(raw) end
+  if def.size ~= nil and #raw ~= def.size then return nil, hex(raw), "expected " .. def.size .. " byte(s), got " .. #raw end
   local sc = def.scalar
-  if sc == nil then return nil, def.text or tohex(raw) end
+  if sc == nil then return nil, def.text or hex(raw) end
   local v
   if sc.t == "float" then v = le_float(raw) else v = le_int(raw, sc.t) end
-  if v == nil then return nil, tohex(raw) end
+  if v == nil then return nil, hex(raw) end
   if sc.sp and sc.sp[v] then return nil, sc.sp[v] end
   if sc.en and sc.en[v] then return v, sc.en[v] end
   if sc.k then
-    v = tonumber(string.format("%." .. sc.d .. "f", v * sc.k))
-    local txt = string.format("%." .. sc.d .. "f", v)
+    local txt = fmt("%." .. sc.d .. "f", v * sc.k)
+    v = tonumber(txt)
     if sc.u then txt = txt .. " " .. sc.u end
     return v, txt
   end
@@ -2944,344 +3254,496 @@ local function decode_value(def, raw)
   return v, txt
 end
 
+-- The register's definition in a profile, else the common one.
+local function register_def(profile, reg)
+  local d = profile and DEVICE_REGISTERS[profile]
+  return (d and d[reg]) or REGISTERS[reg]
+end
+
 -- ---------------- state
-local carry = {}     -- "chandle/dir" -> { buf = binary string, segs = { {frame, len} ... } }
-local results = {}   -- frame -> list of records { kind, bytes, frames, reason }
-local continued = {} -- frame -> frame that completed its bytes
-local roles = {}     -- chandle -> { [handle] = role }, layout
-local layouts = {}   -- chandle -> chosen layout
-local processed = {} -- frame -> true once its bytes went into the state
-local last_processed = 0
+-- conns[chandle]: the connection now on that handle { device, roles, disc, layout, profile,
+--   product, streams = { h2d = { buf, segs }, d2h = ... }, ctx = { [role/profile] = context } }
+-- frames[number]: the frame's context { conn, role, profile }, or for frames in a spread
+--   transfer { ctx, pre = carried bytes, segs = { frame, length, ... }, cont = frame, late = {...} }
+local conns, all_conns, frames = {}, {}, {}
+local NOSEGS = {}
+local last_frame = 0   -- highest frame whose bytes went into the state
+local finalized = false
+local by_device = {}   -- device address -> the discovery (disc table) of its latest connection with one
+local dynamic = {}     -- handles added to btatt.handle because some connection's discovery named them
 
 local IS_DEFAULT = {}
 for _, h in ipairs(DEFAULT_HANDLES) do IS_DEFAULT[h] = true end
 
-local function role_of(chandle, handle, uuid, value, opcode, dir)
-  roles[chandle] = roles[chandle] or {}
-  local r = roles[chandle]
-  if uuid ~= nil then
-    local role = UUID_ROLES[uuid]
-    if role then
-      r[handle] = role
-      if layouts[chandle] == nil then
-        -- all three known from discovery: the profile whose default layout this is names the registers
+function victron.init()
+  conns, all_conns, frames, by_device = {}, {}, {}, {}
+  last_frame = 0
+  finalized = false
+end
+
+local function new_conn(chandle, device)
+  local c = { chandle = chandle, device = device, roles = {}, disc = {}, streams = {}, ctx = {} }
+  conns[chandle] = c
+  all_conns[#all_conns + 1] = c
+  return c
+end
+
+-- The peer's address as bthci_acl put it in the packet info (from the connection event), or nil.
+local function peer(pinfo)
+  local d = pinfo.p2p_dir
+  local a
+  if d == 0 then a = tostring(pinfo.dst) elseif d == 1 then a = tostring(pinfo.src) else return nil end
+  -- "fd:d4:50:0f:6c:1b" or with the device's name after it; "remote", "controller" or "" when
+  -- the capture has no connection event
+  a = sub(a, 1, 17)
+  if #a ~= 17 or byte(a, 3) ~= 58 then return nil end
+  return a
+end
+
+-- The connection on a handle: a new one when another device now has the handle.
+local function conn_for(chandle, device)
+  local c = conns[chandle]
+  if c == nil or (device ~= nil and c.device ~= nil and c.device ~= device) then return new_conn(chandle, device) end
+  if c.device == nil then c.device = device end
+  return c
+end
+
+local function context(c, role)
+  local key = role .. "/" .. (c.profile or "")
+  local x = c.ctx[key]
+  if x == nil then
+    x = { conn = c, role = role, profile = c.profile }
+    c.ctx[key] = x
+  end
+  return x
+end
+
+-- The profile for a connection (load.ts chooseProfile): product id, then handle layout.
+local function choose_profile(c)
+  if c.product and PRODUCT_PROFILES[c.product] then c.profile = PRODUCT_PROFILES[c.product]; return end
+  if c.layout and c.layout.profile then c.profile = c.layout.profile end
+end
+
+local function set_layout(c, l)
+  c.layout = l
+  if c.roles[l.control] == nil then c.roles[l.control] = "control" end
+  if c.roles[l.lastData] == nil then c.roles[l.lastData] = "lastData" end
+  if c.roles[l.data] == nil then c.roles[l.data] = "data" end
+end
+
+local CARRIES = { [0x52] = true, [0x12] = true, [0x1b] = true, [0x1d] = true }
+
+-- The Victron role of a handle on connection c (decode.ts role()), learning as it goes.
+local function role_of(c, handle, opcode, value)
+  local d = c.disc[handle]
+  if d == nil and c.device then
+    -- a reconnection without discovery: the device's latest discovery (as vgatt's GATT map)
+    local bd = by_device[c.device]
+    if bd then d = bd[handle] end
+  end
+  if d ~= nil then
+    if d and c.roles[handle] == nil then
+      c.roles[handle] = d
+      if c.layout == nil then
         local by = {}
-        for h, x in pairs(r) do by[x] = h end
+        for h, r in pairs(c.roles) do if by[r] == nil then by[r] = h end end
         if by.control and by.lastData and by.data then
-          layouts[chandle] = { control = by.control, lastData = by.lastData, data = by.data }
+          c.layout = { control = by.control, lastData = by.lastData, data = by.data }
           for _, l in ipairs(LAYOUTS) do
-            if l.control == by.control and l.lastData == by.lastData and l.data == by.data then layouts[chandle] = l; break end
+            if l.control == by.control and l.lastData == by.lastData and l.data == by.data then c.layout = l; break end
           end
+          choose_profile(c)
         end
       end
     end
-    return role
+    return d or nil
   end
-  if r[handle] then return r[handle] end
-  if not IS_DEFAULT[handle] then
+  local known = c.roles[handle]
+  if known then return known end
+  if not IS_DEFAULT[handle] and not dynamic[handle] then
     -- Neither discovery nor a default layout names this handle: the user bound it with Decode As.
-    -- Its role is unknown, so treat it as Data (messages still complete as their bytes arrive).
-    r[handle] = "data"
+    -- Its role is unknown, so it is read as Data (messages still complete as their bytes arrive).
+    c.roles[handle] = "data"
     return "data"
   end
-  if layouts[chandle] then return nil end
-  if value == nil or #value == 0 then return nil end
-  if not (opcode == 0x52 or opcode == 0x12 or opcode == 0x1b or opcode == 0x1d) then return nil end
-  local b = value:byte(1)
-  local control = (b == 0xfa and #value == 3) or (b == 0xf9 and #value == 2) or (b == 0xf8 and #value == 1) or (b == 0xf7 and (#value == 2 or #value == 3))
-  local fits = {}
+  if c.layout then return nil end
+  if value == nil or #value == 0 or not CARRIES[opcode] then return nil end
+  local b = byte(value, 1)
+  local control = (b == 0xfa or b == 0xf9 or b == 0xf8 or b == 0xf7) and (control_meaning(value))
+  if not control and not victron_piece(value) then return nil end
+  local first, role
   for _, l in ipairs(LAYOUTS) do
+    local r
     if control then
-      if l.control == handle then fits[#fits + 1] = l end
-    elseif l.lastData == handle or l.data == handle then
-      fits[#fits + 1] = l
+      if l.control == handle then r = "control" end
+    elseif l.lastData == handle then r = "lastData"
+    elseif l.data == handle then r = "data"
+    end
+    if r then
+      if role == nil then first, role = l, r elseif r ~= role then return nil end
     end
   end
-  if not control then
-    -- the whole value must read as clean messages (the last may continue in the next piece)
-    local p = 1
-    while p <= #value do
-      local m = parse_message(value, p)
-      if m == -1 then if p > 1 or #value >= 3 then break else return nil end end
-      if m == nil or m.problem then return nil end
-      p = m.stop
-    end
-  end
-  if #fits == 0 then return nil end
-  local function rolein(l) if l.control == handle then return "control" elseif l.lastData == handle then return "lastData" else return "data" end end
-  for _, l in ipairs(fits) do if rolein(l) ~= rolein(fits[1]) then return nil end end
-  local l = fits[1]
-  layouts[chandle] = l
-  r[l.control] = r[l.control] or "control"
-  r[l.lastData] = r[l.lastData] or "lastData"
-  r[l.data] = r[l.data] or "data"
-  return rolein(l)
-end
-
-local function take(st, n)
-  -- frames that contributed the first n bytes
-  local frames = {}
-  local left = n
-  local i = 1
-  while left > 0 and i <= #st.segs do
-    local seg = st.segs[i]
-    if frames[#frames] ~= seg[1] then frames[#frames + 1] = seg[1] end
-    if seg[2] <= left then
-      left = left - seg[2]
-      table.remove(st.segs, i)
-    else
-      seg[2] = seg[2] - left
-      left = 0
-    end
-  end
-  local bytes = st.buf:sub(1, n)
-  st.buf = st.buf:sub(n + 1)
-  return bytes, frames
-end
-
-local function emit(frame, rec)
-  results[frame] = results[frame] or {}
-  table.insert(results[frame], rec)
-  for _, fr in ipairs(rec.frames) do
-    if fr ~= frame and continued[fr] == nil then continued[fr] = frame end
-  end
-end
-
-local function drain(st, frame)
-  while #st.buf > 0 do
-    local s = st.buf
-    if s:byte(1) == 0xff then
-      local n = 1
-      while n < #s and s:byte(n + 1) == 0xff do n = n + 1 end
-      local b, fr = take(st, n)
-      emit(frame, { kind = "padding", bytes = b, frames = fr })
-    else
-      local m, err = parse_message(s, 1)
-      if type(m) == "table" and m.problem == nil then
-        local b, fr = take(st, m.stop - 1)
-        emit(frame, { kind = "message", bytes = b, frames = fr })
-      elseif m == -1 then
-        return
-      else
-        local reason = err or (TYPE_NAMES[m.type] .. ": " .. m.problem)
-        local p = 2
-        while p <= #s and not plausible(s, p, true) and not (s:byte(p) == 0xff and (p == #s or plausible(s, p + 1, true))) do p = p + 1 end
-        local b, fr = take(st, p - 1)
-        emit(frame, { kind = "unknown", bytes = b, frames = fr, reason = reason })
-      end
-    end
-  end
-end
-
-local function push_piece(key, frame, value, last)
-  local st = carry[key]
-  if st == nil then st = { buf = "", segs = {} }; carry[key] = st end
-  st.buf = st.buf .. value
-  st.segs[#st.segs + 1] = { frame, #value }
-  drain(st, frame)
-  while last and #st.buf > 0 do
-    local p = 2
-    while p <= #st.buf and not complete_at(st.buf, p) do p = p + 1 end
-    local b, fr = take(st, p - 1)
-    emit(frame, { kind = "unknown", bytes = b, frames = fr, reason = "incomplete message when LastData ended the transfer" })
-    drain(st, frame)
-  end
-end
-
-function victron.init()
-  carry = {}
-  results = {}
-  continued = {}
-  roles = {}
-  layouts = {}
-  processed = {}
-  last_processed = 0
+  if first == nil then return nil end
+  set_layout(c, first)
+  choose_profile(c)
+  return role
 end
 
 -- ---------------- display
--- The register's definition in the connection's profile (chosen by its handle layout), else the common one.
-local function register_def(chandle, reg)
-  local l = layouts[chandle]
-  if l and l.profile and DEVICE_REGISTERS[l.profile] and DEVICE_REGISTERS[l.profile][reg] then return DEVICE_REGISTERS[l.profile][reg] end
-  return REGISTERS[reg]
+local function frames_of(segs, pre_len, a, b, frame)
+  -- Frames whose bytes lie in [a, b): the carried segments, then this frame.
+  local out, pos = {}, 1
+  for i = 1, #segs, 2 do
+    local len = segs[i + 1]
+    if pos < b and pos + len > a and out[#out] ~= segs[i] then out[#out + 1] = segs[i] end
+    pos = pos + len
+  end
+  if b - 1 > pre_len and out[#out] ~= frame then out[#out + 1] = frame end
+  return out
 end
 
-local function profile_name(chandle, reg)
-  local def = register_def(chandle, reg)
-  return def and def.name
+local function unknown_reason(s, p, n)
+  local b = byte(s, p)
+  if b == nil then return "no bytes" end
+  if floor(b / 32) ~= 0 then return fmt("a message starts with an unsigned integer opcode, found byte 0x%02x", b) end
+  if OPCODES[b] == nil then
+    if b < 0x18 then return fmt("unknown message type 0x%02x", b) end
+    return fmt("opcode in a multi-byte head (0x%02x): not a message type", b)
+  end
+  local stop = parse(s, p, n)
+  if stop < 0 then return OPCODES[b].name .. ": malformed" end
+  return OPCODES[b].name .. ": parameters of the wrong type or range"
 end
 
-local function show_message(rec, tree, chandle, infos)
-  local tvb = ByteArray.new(tohex(rec.bytes)):tvb("Victron message")
-  local s = rec.bytes
-  local m = parse_message(s, 1)
-  local t = m.type
-  local sub = tree:add(victron, tvb(), "Victron message: " .. TYPE_NAMES[t])
-  sub:add(f.type, tvb(0, 1))
-  for _, fr in ipairs(rec.frames) do sub:add(f.from, fr):set_generated() end
-  local function range(i) return tvb(m.params[i][1] - 1, m.params[i][2] - m.params[i][1]) end
-  if #m.params >= 1 and t ~= 0x02 then sub:add(f.instance, range(1), (uint_at(s, m.params[1][1]))) end
+-- Adds one message's tree. T is a tvb holding the message at offset pos - base.
+local function show_message(root, s, p, stop, n, T, base, profile, infos, vis)
+  local t = byte(s, p)
+  local name = OPCODES[t].name
+  local it = root:add(f.message, T(p - base, stop - p))
+  it:add(f.type, T(p - base, 1))
+  local _, _, a, b, c = parse(s, p, n)
+  local label
+  if t ~= 0x01 and t ~= 0x02 then
+    it:add(f.instance, T(a - base, (b or stop) - a), (uint_at(s, a, n)))
+  end
   if t == 0x08 then
-    local reg = uint_at(s, m.params[2][1])
-    local def = register_def(chandle, reg)
-    local _, n, q = head(s, m.params[3][1])
-    local raw = s:sub(q, q + n - 1)
-    sub:add(f.register, range(2), reg)
-    local name = profile_name(chandle, reg)
-    if name then sub:add(f.register_name, range(2), name) else sub:add_proto_expert_info(e.unknown_register, string.format("Register 0x%04X is not in any profile", reg)) end
-    local rawrange = tvb(q - 1, n)
-    if n > 0 then sub:add(f.raw, rawrange) end
+    local reg = uint_at(s, b, n)
+    local def = register_def(profile, reg)
+    local rr = T(b - base, c - b)
+    it:add(f.register, rr, reg)
+    local hb = byte(s, c)
+    local len, q = arg(s, c + 1, hb % 32, n)
+    local raw = sub(s, q, q + len - 1)
+    if def then it:add(f.register_name, rr, def.name) else it:add_proto_expert_info(e.unknown_register, fmt("Register 0x%04X is not in any profile", reg)) end
+    local vr = T(q - base, len)
+    if len > 0 then it:add(f.raw, vr) end
     local v, txt, problem = decode_value(def, raw)
-    if v ~= nil then sub:add(f.value, rawrange, v) end
-    if def and def.scalar and def.scalar.u then sub:add(f.unit, def.scalar.u) end
-    sub:add(f.value_text, txt)
-    if problem then sub:add_proto_expert_info(e.bad_size, problem) end
-    sub:append_text(string.format(": 0x%04X %s = %s", reg, name or "(unknown register)", txt))
-    infos[#infos + 1] = string.format("%s = %s", name or string.format("0x%04X", reg), txt)
+    if v ~= nil then it:add(f.value, vr, v) end
+    local sc = def and def.scalar
+    if sc and sc.u then it:add(f.unit, sc.u) end
+    it:add(f.value_text, txt)
+    if problem then it:add_proto_expert_info(e.bad_size, problem) end
+    local rname = def and def.name or fmt("0x%04X", reg)
+    if infos then infos[#infos + 1] = rname .. " = " .. txt end
+    if vis then label = fmt("value: 0x%04X %s = %s", reg, def and def.name or "(unknown register)", txt) end
   elseif t == 0x05 then
-    local _, n, q = head(s, m.params[2][1])
-    local regs = {}
-    local i = 0
-    while (n ~= nil and i < n) or (n == nil and s:byte(q) ~= 0xff) do
-      local reg, q2 = uint_at(s, q)
-      sub:add(f.get_register, tvb(q - 1, q2 - q), reg)
-      local name = profile_name(chandle, reg)
-      if name then sub:add(f.register_name, tvb(q - 1, q2 - q), name) end
-      regs[#regs + 1] = string.format("0x%04X", reg)
-      q = q2
+    local regs = vis and {}
+    local q, cnt = array_at(s, b, n)
+    local i = 1
+    while more(s, q, i, cnt) do
+      local reg, r = uint_at(s, q, n)
+      local rr = T(q - base, r - q)
+      it:add(f.get_register, rr, reg)
+      local def = register_def(profile, reg)
+      if def then it:add(f.register_name, rr, def.name) end
+      if regs then regs[#regs + 1] = fmt("0x%04X", reg) end
+      q = r
       i = i + 1
     end
-    infos[#infos + 1] = "get " .. table.concat(regs, ",")
+    if infos then infos[#infos + 1] = "get values" end
+    if vis then label = "get values: " .. concat(regs, ",") end
   elseif t == 0x06 then
-    -- set values: [register, bytes] pairs, flat or nested
-    local _, n, q = head(s, m.params[2][1])
-    local sets = {}
-    local stop = m.params[2][2]
-    while q < stop and s:byte(q) ~= 0xff do
-      local major = math.floor(s:byte(q) / 32)
-      if major == 4 then q = q + 1 end
-      local reg, q2 = uint_at(s, q)
-      if reg == nil then break end
-      local _, len, q3 = head(s, q2)
-      if len == nil then break end
-      sub:add(f.set_register, tvb(q - 1, q2 - q), reg)
-      sub:add(f.set_raw, tvb(q3 - 1, len))
-      local name = profile_name(chandle, reg)
-      if name then sub:add(f.register_name, tvb(q - 1, q2 - q), name) end
-      sets[#sets + 1] = string.format("0x%04X", reg)
-      q = q3 + len
-    end
-    infos[#infos + 1] = "set " .. table.concat(sets, ",")
-  elseif t == 0x02 then
-    sub:add(f.value_text, range(1), "device list")
-    infos[#infos + 1] = "device list"
-  elseif t == 0x07 or t == 0x09 then
-    if t == 0x09 then
-      local reg = uint_at(s, m.params[2][1])
-      sub:add(f.response_register, range(2), reg)
-    end
-    sub:add(f.response, range(3), (uint_at(s, m.params[3][1])))
-    infos[#infos + 1] = TYPE_NAMES[t] .. " " .. tostring(uint_at(s, m.params[3][1]))
-  else
-    infos[#infos + 1] = TYPE_NAMES[t]
+    local sets = vis and {}
+    pairs_ok(s, b, n, function(_, k, v)
+      local reg = uint_at(s, k, n)
+      local rr = T(k - base, item(s, k, 0, n) - k)
+      it:add(f.set_register, rr, reg)
+      local len, q = arg(s, v + 1, byte(s, v) % 32, n)
+      it:add(f.set_raw, T(q - base, len))
+      local def = register_def(profile, reg)
+      if def then it:add(f.register_name, rr, def.name) end
+      if sets then sets[#sets + 1] = fmt("0x%04X", reg) end
+      return true
+    end)
+    if infos then infos[#infos + 1] = "set values" end
+    if vis then label = "set values: " .. concat(sets, ",") end
+  elseif t == 0x07 or t == 0x09 or t == 0x10 then
+    if t == 0x07 then it:add(f.answered, T(b - base, c - b), (uint_at(s, b, n))) end
+    if t == 0x09 then it:add(f.response_register, T(b - base, c - b), (uint_at(s, b, n))) end
+    local code = int_at(s, c, n)
+    it:add(f.response, T(c - base, stop - c), code)
+    if infos then infos[#infos + 1] = name .. " " .. code end
+    if vis then label = name .. ": code " .. code end
+  elseif infos then
+    infos[#infos + 1] = name
   end
-  sub:add(f.message, tvb())
+  if vis then it:set_text("Victron message: " .. (label or name)) end
+  return it
 end
 
-local CONTROL = { [0xfa] = "chunk size negotiation", [0xf9] = "ready to receive", [0xf8] = "clear receive buffer", [0xf7] = "error" }
+-- A record that a later piece or event completed: kept, with its bytes, in the entry of the
+-- frame of its last byte; the frames before that one are continued there.
+local function keep_late(s, segs, pre_len, kind, a, b, reason)
+  local frs = frames_of(segs, pre_len, a, b, nil)
+  local last = frs[#frs]
+  local x = frames[last]
+  if x == nil then return end
+  if x.ctx == nil then x = { ctx = x }; frames[last] = x end
+  x.late = x.late or {}
+  x.late[#x.late + 1] = { kind = kind, bytes = sub(s, a, b - 1), frames = frs, reason = reason }
+  for i = 1, #frs - 1 do
+    local y = frames[frs[i]]
+    if y and y.ctx and y.cont == nil then y.cont = last end
+  end
+end
 
-function victron.dissector(tvb, pinfo, tree)
-  -- btatt can reach us twice for one value (handle table and UUID table): act once per dissection.
-  if pinfo.private["victron"] == "done" then return 0 end
-  pinfo.private["victron"] = "done"
-  local chandle_fi = f_chandle()
-  local chandle = chandle_fi and chandle_fi.value or 0
-  local handles = { f_handle() }
-  local handle = handles[#handles] and handles[#handles].value
-  local op = f_opcode()
-  local opcode = op and op.value
-  local uuids = { f_uuid128() }
-  local uuid = nil
-  if #uuids > 0 then uuid = tostring(uuids[#uuids].value):lower() end
-  if uuid and not uuid:find("-") and #uuid == 32 then uuid = uuid:sub(1, 8) .. "-" .. uuid:sub(9, 12) .. "-" .. uuid:sub(13, 16) .. "-" .. uuid:sub(17, 20) .. "-" .. uuid:sub(21) end
-  local value = tvb:bytes():raw()
-  local dir = nil
-  local frame = pinfo.number
-  local role
-  -- State is built once per frame, in frame order. Not on `not pinfo.visited` alone: tshark -2 may run
-  -- its first pass without a protocol tree, so without the btatt fields this needs; the second pass,
-  -- in order, then builds it. Frames dissected out of order (a click in the GUI) only read it.
-  if handle ~= nil and opcode ~= nil and processed[frame] == nil and frame > last_processed then
-    processed[frame] = true
-    last_processed = frame
-    role = role_of(chandle, handle, uuid, value, opcode, dir)
-    local carries = (opcode == 0x52 or opcode == 0x12 or opcode == 0x1b or opcode == 0x1d)
-    if role and role ~= "control" and carries then
-      -- Direction from the opcode (writes go to the device, notifications come from it): pinfo.p2p_dir
-      -- is unknown in captures without a direction header (link type 187).
-      local way = "d2h"
-      if opcode == 0x52 or opcode == 0x12 then way = "h2d" end
-      push_piece(chandle .. "/" .. way, frame, value, role == "lastData")
+-- Shows the records of one piece (and of its carried bytes): the same on every visit.
+-- ctx: the frame's context; s: carried bytes .. piece; pre_len: how many are carried; segs: their
+-- frames; returns the first position left for the next piece.
+local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, infos, vis, first_visit)
+  local n = #s
+  local profile = ctx.profile
+  local c = ctx.conn
+  local out = function(kind, a, b, reason)
+    if b - 1 <= pre_len then
+      -- All its bytes came before this piece: the record belongs to the frame of its last byte
+      -- (as in vgatt decode), shown there from the second pass on.
+      if first_visit then keep_late(s, segs, pre_len, kind, a, b, reason or unknown_reason(s, a, n)) end
+      return
     end
-  else
-    role = roles[chandle] and roles[chandle][handle]
-  end
-  if role == nil then
-    -- Not Victron traffic (another device on a default handle): let btatt show the value itself.
-    pinfo.private["victron"] = nil
-    return 0
-  end
-  pinfo.cols.protocol = "Victron"
-  local root = tree:add(victron, tvb(), "Victron VE.Smart")
-  if role == "control" then
-    local b = value:byte(1)
-    local what = (opcode == 0x0b and "negotiation data") or CONTROL[b] or "unknown control bytes"
-    -- parameters, as src/victron/control.ts shows them
-    if opcode ~= 0x0b then
-      if b == 0xfa and #value == 3 then what = string.format("%s: 0x%02x 0x%02x", what, value:byte(2), value:byte(3))
-      elseif b == 0xf9 and #value == 2 then what = string.format("%s: %d free chunk(s)", what, value:byte(2))
-      elseif b == 0xf7 and #value >= 2 then
-        local code = value:byte(2)
-        if #value == 3 then code = code + 256 * value:byte(3) end
-        what = string.format("%s code %d", what, code)
+    local T, base
+    if a > pre_len then T, base = tvb, pre_len + 1 else
+      T, base = ByteArray.new(sub(s, a, b - 1), true):tvb("Victron record"), a
+    end
+    local it
+    if kind == K_MESSAGE then
+      it = show_message(root, s, a, b, n, T, base, profile, infos, vis)
+      if byte(s, a) == 0x08 then
+        local _, _, pa, pb, pc = parse(s, a, n)
+        if uint_at(s, pb, n) == 0x0100 then
+          -- The product id names the device's profile from the next record on (decode.ts).
+          local hb = byte(s, pc)
+          local len, q = arg(s, pc + 1, hb % 32, n)
+          if len >= 3 then
+            if first_visit and c.product == nil then
+              c.product = byte(s, q + 1) + 256 * byte(s, q + 2)
+              choose_profile(c)
+            end
+            if c.product == byte(s, q + 1) + 256 * byte(s, q + 2) then profile = c.profile end
+          end
+        end
+      end
+    elseif kind == K_PADDING then
+      it = root:add(f.padding, T(a - base, b - a))
+    else
+      it = root:add(f.unknown, T(a - base, b - a))
+      local why = reason or unknown_reason(s, a, n)
+      it:add(f.reason, why)
+      local bt = byte(s, a)
+      if bt < 0x18 and OPCODES[bt] == nil then it:add_proto_expert_info(e.unknown_type, why) else it:add_proto_expert_info(e.undecodable, why) end
+      if infos then infos[#infos + 1] = "unknown bytes" end
+    end
+    if a <= pre_len then
+      for _, fr in ipairs(frames_of(segs, pre_len, a, b, frame)) do
+        it:add(f.from, fr):set_generated()
+        if first_visit and fr ~= frame then
+          local x = frames[fr]
+          if x and x.ctx and x.cont == nil then x.cont = frame end
+        end
       end
     end
-    root:add(f.control, tvb(), what)
-    pinfo.cols.info:append(" Control: " .. what)
+  end
+  return run_piece(s, n, ctx.role == "lastData", out)
+end
+
+-- Records that a later event completed, kept with their bytes: { kind, bytes, frames, reason }.
+local function show_late(root, recs, profile, infos, vis)
+  for _, r in ipairs(recs) do
+    local T = ByteArray.new(r.bytes, true):tvb("Victron record")
+    local it
+    if r.kind == K_MESSAGE then
+      it = show_message(root, r.bytes, 1, #r.bytes + 1, #r.bytes, T, 1, profile, infos, vis)
+    elseif r.kind == K_PADDING then
+      it = root:add(f.padding, T())
+    else
+      it = root:add(f.unknown, T())
+      it:add(f.reason, r.reason)
+      it:add_proto_expert_info(e.undecodable, r.reason)
+      if infos then infos[#infos + 1] = "unknown bytes" end
+    end
+    if #r.frames > 1 then for _, fr in ipairs(r.frames) do it:add(f.from, fr):set_generated() end end
+  end
+end
+
+-- ---------------- later events: flush a stream; its records go to the frames of their last byte
+local function flush(st, reason)
+  if st == nil or st.buf == "" then return end
+  local s, segs = st.buf, st.segs
+  local n = #s
+  finish(s, 1, n, function(kind, a, b, why) keep_late(s, segs, n, kind, a, b, why or unknown_reason(s, a, n)) end, reason)
+  st.buf, st.segs = "", NOSEGS
+end
+
+local function close_conn(c, reason)
+  flush(c.streams.h2d, reason)
+  flush(c.streams.d2h, reason)
+end
+
+local function finalize()
+  finalized = true
+  for _, c in ipairs(all_conns) do close_conn(c, "transfer cut short by the end of the capture") end
+end
+
+-- ---------------- the dissector of Victron characteristic values
+function victron.dissector(tvb, pinfo, tree)
+  local frame = pinfo.number
+  local fresh = frame > last_frame
+  local st -- the stream this piece goes into, on its first visit
+  if fresh then
+    -- The state is built in the first pass that has a protocol tree (the fields below need one).
+    -- tshark -2 runs its first pass without a tree unless a filter asks for fields; the state is
+    -- then built in the second pass, in frame order, as in one pass.
+    local ch = f_chandle()
+    local op = f_opcode()
+    if ch == nil or op == nil then return 0 end
+    local opcode = op.value
+    -- values written, notified or read; not discovery responses that btatt hands over by handle
+    if not (CARRIES[opcode] or opcode == 0x0b) then return 0 end
+    local c = conn_for(ch.value, peer(pinfo))
+    local value = tvb:raw()
+    local role = role_of(c, pinfo.match_uint, opcode, value)
+    if role == nil or (role ~= "control" and not CARRIES[opcode]) then return 0 end
+    last_frame = frame
+    if role == "control" and (opcode == 0x52 or opcode == 0x12) then
+      if byte(value, 1) == 0xfa and #value == 3 then
+        -- The app opens every session with the chunk size negotiation: what is still pending
+        -- belongs to an earlier session on this handle whose disconnection ended it (this
+        -- dissector does not see HCI events).
+        close_conn(c, "transfer cut short by the disconnection")
+      end
+    end
+    local ctx = context(c, role)
+    frames[frame] = ctx
+    if role ~= "control" then
+      -- Direction from the opcode (writes go to the device, notifications come from it): pinfo.p2p_dir
+      -- is unknown in captures without a direction header (link type 187).
+      local dir = (opcode == 0x52 or opcode == 0x12) and "h2d" or "d2h"
+      st = c.streams[dir]
+      if st == nil then st = { buf = "", segs = {} }; c.streams[dir] = st end
+      if tvb:len() < tvb:reported_len() then
+        -- The capture kept only the start of this value: it cannot be framed, and whatever was
+        -- pending in the transfer is cut too.
+        flush(st, "transfer interrupted by a value the capture cut short")
+        frames[frame] = { ctx = ctx, truncated = true }
+        st = nil
+      elseif st.buf ~= "" then
+        frames[frame] = { ctx = ctx, pre = st.buf, segs = st.segs }
+      end
+    end
+  elseif not finalized and frame < last_frame then
+    finalize()
+  end
+  local entry = frames[frame]
+  if entry == nil then return 0 end
+  local ctx = entry.ctx or entry
+  pinfo.cols.protocol = "Victron"
+  local vis = tree.visible
+  -- Info text only when columns are built (a Column prints its name when there are none).
+  local infos = tostring(pinfo.cols.info) ~= "(info)" and {} or nil
+  local root = tree:add(victron, tvb())
+  if ctx.role == "control" then
+    local op = f_opcode()
+    local known, meaning = control_meaning(tvb:raw(), op ~= nil and op.value == 0x0b)
+    if known then root:add(f.control, tvb(), meaning) else
+      local it = root:add(f.unknown, tvb())
+      it:add(f.reason, "unknown Control bytes")
+      it:add_proto_expert_info(e.undecodable, meaning)
+    end
+    if infos then pinfo.cols.info:append(" Control: " .. meaning) end
     return
   end
-  local infos = {}
-  for _, rec in ipairs(results[frame] or {}) do
-    if rec.kind == "message" then
-      show_message(rec, root, chandle, infos)
-    elseif rec.kind == "padding" then
-      local t2 = ByteArray.new(tohex(rec.bytes)):tvb("Victron padding")
-      root:add(f.padding, t2())
-    else
-      local t2 = ByteArray.new(tohex(rec.bytes)):tvb("Victron unknown bytes")
-      local it = root:add(f.unknown, t2())
-      for _, fr in ipairs(rec.frames) do it:add(f.from, fr):set_generated() end
-      if rec.reason:find("unknown message type") then it:add_proto_expert_info(e.unknown_type, rec.reason) else it:add_proto_expert_info(e.undecodable, rec.reason) end
-      infos[#infos + 1] = "unknown bytes"
+  if entry.truncated then
+    local it = root:add(f.unknown, tvb())
+    it:add(f.reason, "ATT value cut short by the capture (snap length or Android filtered log)")
+    it:add_proto_expert_info(e.undecodable, "ATT value cut short by the capture")
+  else
+    local pre = entry.pre or ""
+    local piece = tvb:raw()
+    local s = pre == "" and piece or pre .. piece
+    local segs = entry.segs or NOSEGS
+    local p = show_piece(root, tvb, frame, ctx, s, #pre, segs, infos, vis, fresh)
+    if st then
+      -- what waits for the next piece: the rest of the carried segments, then this piece's tail
+      local n = #s
+      if p > n then st.buf, st.segs = "", NOSEGS else
+        local ns, pos = {}, 1
+        for i = 1, #segs, 2 do
+          local len = segs[i + 1]
+          local from = math.max(pos, p)
+          if pos + len > from then ns[#ns + 1] = segs[i]; ns[#ns + 1] = pos + len - from end
+          pos = pos + len
+        end
+        local mine = n - math.max(p, #pre + 1) + 1
+        if mine > 0 then ns[#ns + 1] = frame; ns[#ns + 1] = mine end
+        st.buf, st.segs = sub(s, p), ns
+        if entry == ctx then entry = { ctx = ctx }; frames[frame] = entry end
+      end
     end
   end
-  if continued[frame] and #(results[frame] or {}) == 0 then
-    root:add(f.continued, continued[frame]):set_generated()
-    infos[#infos + 1] = "continued in frame " .. continued[frame]
+  if entry.late then show_late(root, entry.late, ctx.profile, infos, vis) end
+  if entry.cont then
+    root:add(f.continued, entry.cont):set_generated()
+    if infos then infos[#infos + 1] = "continued in frame " .. entry.cont end
   end
-  if #infos > 0 then pinfo.cols.info:append(" " .. table.concat(infos, "; ")) end
+  if infos and #infos > 0 then pinfo.cols.info:append(" " .. concat(infos, "; ")) end
+end
+
+-- ---------------- discovery: characteristic declarations (value handle + UUID), per connection
+local victron_gatt = Proto("victron_gatt", "Victron characteristic discovery (internal)")
+
+local function uuid_string(v, i)
+  -- 16 bytes little-endian -> 8-4-4-4-12
+  local b = {}
+  for k = 15, 0, -1 do b[#b + 1] = fmt("%02x", byte(v, i + k)) end
+  local h = concat(b)
+  return sub(h, 1, 8) .. "-" .. sub(h, 9, 12) .. "-" .. sub(h, 13, 16) .. "-" .. sub(h, 17, 20) .. "-" .. sub(h, 21)
+end
+
+function victron_gatt.dissector(tvb, pinfo, tree)
+  if pinfo.number >= last_frame then
+    local v = tvb:raw()
+    local ch = f_chandle()
+    if ch and (#v == 5 or #v == 19) then
+      last_frame = pinfo.number
+      local vh = byte(v, 2) + 256 * byte(v, 3)
+      local uuid = #v == 19 and uuid_string(v, 4) or fmt("%04x", byte(v, 4) + 256 * byte(v, 5))
+      local role = UUID_ROLES[uuid]
+      local c = conn_for(ch.value, peer(pinfo))
+      if c.disc[vh] == nil then c.disc[vh] = role or false end
+      if c.device then by_device[c.device] = c.disc end
+      if role and not IS_DEFAULT[vh] and not dynamic[vh] then
+        -- btatt hands us a handle's values by number, whatever Wireshark thinks its UUID is
+        dynamic[vh] = true
+        DissectorTable.get("btatt.handle"):add(vh, victron)
+      end
+    end
+  end
+  return 0 -- btatt shows the declaration as usual
 end
 
 -- ---------------- registration
--- The Field extractors above need the protocol tree, which tshark -2 (and the GUI without colouring
--- rules) does not build on its first pass when no filter asks for fields. A do-nothing postdissector
--- registered with allfields=true makes Wireshark build it, so the first pass sees handles and UUIDs.
-local victron_fields = Proto("victron_fields", "Victron field priming (internal)")
-function victron_fields.dissector(tvb, pinfo, tree) end
-register_postdissector(victron_fields, true)
-
 local handle_table = DissectorTable.get("btatt.handle")
 for _, h in ipairs(DEFAULT_HANDLES) do handle_table:add(h, victron) end
 handle_table:add_for_decode_as(victron)
 local uuid_table = DissectorTable.get("bluetooth.uuid")
-for uuid, _ in pairs(UUID_ROLES) do uuid_table:add(uuid, victron) end
+uuid_table:add("2803", victron_gatt)

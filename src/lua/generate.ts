@@ -1,12 +1,14 @@
 /**
  * `vgatt lua`: compiles the device profiles into a Wireshark Lua dissector (dissector/victron.lua),
  * so Wireshark and the TypeScript decoder read the same register definitions. The output is a
- * readable header, data tables generated from the profiles, then the runtime (runtime.lua) verbatim.
+ * readable header, data tables generated from the profiles and from the decoder's own opcode and
+ * Control tables (src/victron/message.ts, control.ts), then the runtime (runtime.lua) verbatim.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerSize, scaleDecimals, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
+import { CONTROL_OPCODES, OPCODES } from '../victron/index.js';
 
 const RUNTIME = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime.lua');
 
@@ -67,6 +69,20 @@ export function generateLua(profiles: ResolvedProfile[], opts: { generatedFrom?:
   lines.push('-- Install: copy to the personal Lua plugins folder (tshark -G folders), or tshark -X lua_script:victron.lua');
   lines.push('-- Targets Wireshark 4.0 and later (Lua 5.2).');
   lines.push('');
+  lines.push('-- Message opcodes (src/victron/message.ts OPCODES): name, and per parameter the CBOR major type');
+  lines.push('-- it must have (0 unsigned, 2 bytes, 3 text, 4 array; -2 an integer of either sign, -1 anything).');
+  const MAJOR: Record<string, number> = { uint: 0, int: -2, bytes: 2, text: 3, array: 4, any: -1 };
+  lines.push('local OPCODES, PARAMS = {}, {}');
+  for (const [op, d] of Object.entries(OPCODES)) {
+    const k = '0x' + Number(op).toString(16).padStart(2, '0');
+    lines.push(`OPCODES[${k}] = { name = ${luaString(d.name)} }; PARAMS[${k}] = { ${d.kinds.map((x) => MAJOR[x]).join(', ')} }`);
+  }
+  lines.push('');
+  lines.push('-- Control opcodes (src/victron/control.ts CONTROL_OPCODES): name and the value lengths they come in.');
+  lines.push('local CONTROL = {');
+  for (const [op, d] of Object.entries(CONTROL_OPCODES)) lines.push(`  [0x${Number(op).toString(16)}] = { name = ${luaString(d.name)}, lengths = { ${d.lengths.map((n) => `[${n}] = true`).join(', ')} } },`);
+  lines.push('}');
+  lines.push('');
   lines.push('-- Characteristic roles by UUID (bluetooth.uuid keys).');
   lines.push('local UUID_ROLES = {');
   const seenUuid = new Set<string>();
@@ -90,6 +106,16 @@ export function generateLua(profiles: ResolvedProfile[], opts: { generatedFrom?:
   }
   lines.push('}');
   lines.push(`local DEFAULT_HANDLES = { ${[...handles].sort((a, b) => a - b).map(hex4).join(', ')} }`);
+  lines.push('');
+  lines.push('-- Product ids (register 0x0100) that name a profile (load.ts chooseProfile: the first profile that lists it).');
+  lines.push('local PRODUCT_PROFILES = {');
+  const seenPid = new Set<number>();
+  for (const p of devices) for (const id of p.profile.match?.productIds ?? []) {
+    if (seenPid.has(id)) continue;
+    seenPid.add(id);
+    lines.push(`  [${hex4(id)}] = ${luaString(p.id)},`);
+  }
+  lines.push('}');
   lines.push('');
   lines.push('-- Registers a device profile defines differently from the common table (names, units...).');
   lines.push('local DEVICE_REGISTERS = {}');

@@ -26,6 +26,14 @@ export interface ControlInfo {
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const hex2 = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
+/** The Control opcodes and the value lengths each comes in (the Wireshark dissector is generated from this table). */
+export const CONTROL_OPCODES: Readonly<Record<number, { name: string; lengths: readonly number[] }>> = {
+  0xfa: { name: 'chunk size negotiation', lengths: [3] },
+  0xf9: { name: 'ready to receive', lengths: [2] },
+  0xf8: { name: 'clear receive buffer', lengths: [1] },
+  0xf7: { name: 'error', lengths: [2, 3] },
+};
+
 /** Who sends each opcode in the app's code. */
 const SENDER: Record<number, LinkDirection | 'both'> = { 0xfa: 'host-to-device', 0xf9: 'both', 0xf8: 'device-to-host', 0xf7: 'device-to-host' };
 
@@ -41,14 +49,17 @@ export function decodeControl(bytes: Uint8Array, direction?: LinkDirection | { r
   const b = bytes;
   if (firstRead) return { name: 'negotiation data', meaning: `Control read after connecting (negotiation data): ${hex(b)}`, params: { hex: hex(b), length: b.length }, known: true };
   const op = b[0];
+  const def = op === undefined ? undefined : CONTROL_OPCODES[op];
   let info: ControlInfo | undefined;
-  if (op === 0xfa && b.length === 3) info = { name: 'chunk size negotiation', meaning: `chunk size negotiation: ${hex2(b[1]!)} ${hex2(b[2]!)}`, params: { a: b[1]!, b: b[2]! }, known: true };
-  else if (op === 0xf9 && b.length === 2) info = { name: 'ready to receive', meaning: `ready to receive: ${b[1]} free chunk(s)`, params: { credit: b[1]! }, known: true };
-  else if (op === 0xf8 && b.length === 1) info = { name: 'clear receive buffer', meaning: 'clear the receive buffer', params: {}, known: true };
-  else if (op === 0xf7 && b.length >= 2 && b.length <= 3) {
-    // One or two code bytes; two read as a little-endian 16-bit code (as the Lua dissector shows it).
-    const code = b.length === 3 ? b[1]! | (b[2]! << 8) : b[1]!;
-    info = { name: 'error', meaning: `error code ${code}`, params: { code }, known: true };
+  if (def && def.lengths.includes(b.length)) {
+    if (op === 0xfa) info = { name: def.name, meaning: `${def.name}: ${hex2(b[1]!)} ${hex2(b[2]!)}`, params: { a: b[1]!, b: b[2]! }, known: true };
+    else if (op === 0xf9) info = { name: def.name, meaning: `${def.name}: ${b[1]} free chunk(s)`, params: { credit: b[1]! }, known: true };
+    else if (op === 0xf8) info = { name: def.name, meaning: 'clear the receive buffer', params: {}, known: true };
+    else {
+      // One or two code bytes; two read as a little-endian 16-bit code (as the Lua dissector shows it).
+      const code = b.length === 3 ? b[1]! | (b[2]! << 8) : b[1]!;
+      info = { name: def.name, meaning: `${def.name} code ${code}`, params: { code }, known: true };
+    }
   }
   if (!info) return { name: 'unknown control', meaning: `unknown Control bytes ${hex(b)}`, params: { hex: hex(b) }, known: false };
   const sender = SENDER[op!];

@@ -3,4 +3,4 @@ export { VictronDecoder, type VictronRecord, type VictronDecoderOptions, type Un
 export { TransferReassembler, type Piece, type PieceRange, type StreamRecord } from './stream.js';
 export { parseMessage, OPCODES, qUncompress, type VictronMessage, type ParseResult } from './message.js';
 export { readItem, type CborItem, type ReadResult } from './cbor.js';
-export { decodeControl, type ControlInfo } from './control.js';
+export { decodeControl, CONTROL_OPCODES, type ControlInfo } from './control.js';

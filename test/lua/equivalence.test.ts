@@ -1,65 +1,40 @@
 /**
- * The generated dissector, inside tshark, gives the same (frame, register, raw, value) as
- * `vgatt decode` for every value message (type 0x08), in one pass and in two passes (tshark -2,
- * as the GUI redissects). Also: the committed dissector is the generator's current output.
+ * The generated dissector, inside tshark, shows the same records as `vgatt decode` for every kind
+ * (values, gets, sets, responses, value responses, device lists, control, padding, unknown), frame by
+ * frame, in one pass, in two passes (`tshark -2`) and in two passes with a display filter
+ * (`-2 -Y victron`), on every sample capture, fixture and shared real capture, and on two devices with
+ * overlapping default layouts interleaved in one log, with and without discovery.
+ *
+ * Where a record shows: in the frame of its last byte, as vgatt decode reports it. A record that only
+ * a later event completes (a disconnection, the end of the capture, a later piece that shows where a
+ * run of unknown bytes ends) needs a pass that knows the future: tshark -2 with a filter or the GUI
+ * (plain -2 does not dissect in its first pass). One pass, and plain -2, show exactly the others.
+ * Also: the committed dissector is the generator's current output.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateLua } from '../../src/lua/generate.js';
 import { capturesIn, REPO, SHARED_CAPTURES, tshark } from '../helpers/tshark.js';
-import { decodeAll, profiles } from '../helpers/decode.js';
+import { profiles } from '../helpers/decode.js';
+import { att, disconnectionComplete, hex, leConnectionComplete, writeBtsnoop } from '../helpers/capture-writer.js';
+import { discovery, Session } from '../helpers/session.js';
+import { decodeView, LUA, luaView, type FrameView } from './records.js';
 
-const LUA = path.join(REPO, 'dissector/victron.lua');
-
-interface Row {
-  frame: number;
-  registers: number[];
-  raws: string[];
-  values: number[];
+function same(lua: Map<number, FrameView>, ts: Map<number, FrameView>, what: string): void {
+  const frames = (m: Map<number, FrameView>) => [...m.keys()].sort((a, b) => a - b);
+  for (const frame of new Set([...frames(lua), ...frames(ts)])) {
+    assert.deepEqual(lua.get(frame) ?? {}, ts.get(frame) ?? {}, `${what}: frame ${frame}`);
+  }
 }
 
-export function luaRows(file: string, twoPass: boolean, lua = LUA): Map<number, Row> {
-  // No display filter: with one, tshark builds the tree on the first pass anyway, hiding state bugs.
-  const out = tshark(['-X', `lua_script:${lua}`, '-r', file, ...(twoPass ? ['-2'] : []), '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=;', '-e', 'frame.number', '-e', 'victron.register', '-e', 'victron.raw', '-e', 'victron.value']);
-  const rows = new Map<number, Row>();
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    const [frame, regs, raws, values] = line.split('\t');
-    if (!regs) continue;
-    rows.set(Number(frame), {
-      frame: Number(frame),
-      registers: regs ? regs.split(';').map((x) => parseInt(x, 16)) : [],
-      raws: raws ? raws.split(';') : [],
-      values: values ? values.split(';').map(Number) : [],
-    });
-  }
-  return rows;
-}
-
-export async function tsRows(file: string): Promise<Map<number, Row>> {
-  const rows = new Map<number, Row>();
-  for (const r of await decodeAll(file)) {
-    if (r.kind !== 'message' || r.type !== 0x08 || r.register === undefined) continue;
-    const row = rows.get(r.frame) ?? { frame: r.frame, registers: [], raws: [], values: [] };
-    row.registers.push(r.register);
-    row.raws.push(Buffer.from(r.raw ?? []).toString('hex'));
-    if (typeof r.value === 'number') row.values.push(r.value);
-    rows.set(r.frame, row);
-  }
-  return rows;
-}
-
-function same(lua: Map<number, Row>, ts: Map<number, Row>, what: string): void {
-  assert.deepEqual([...lua.keys()].sort((a, b) => a - b), [...ts.keys()].sort((a, b) => a - b), `${what}: frames with values`);
-  for (const [frame, t] of ts) {
-    const l = lua.get(frame)!;
-    assert.deepEqual(l.registers, t.registers, `${what}: frame ${frame} registers`);
-    assert.deepEqual(l.raws, t.raws, `${what}: frame ${frame} raw`);
-    assert.equal(l.values.length, t.values.length, `${what}: frame ${frame} number of values`);
-    l.values.forEach((v, i) => assert.ok(Math.abs(v - t.values[i]!) < 1e-9, `${what}: frame ${frame} value ${v} vs ${t.values[i]}`));
-  }
+async function equivalent(file: string): Promise<void> {
+  const ts = await decodeView(file);
+  same(luaView(file, []), ts.onTime, 'one pass');
+  same(luaView(file, ['-2']), ts.onTime, 'two passes');
+  same(luaView(file, ['-2', '-Y', 'victron']), ts.all, 'two passes, -Y victron');
 }
 
 test('dissector/victron.lua is the generator output of the shipped profiles', () => {
@@ -70,11 +45,72 @@ test('dissector/victron.lua is the generator output of the shipped profiles', ()
 const files = [...capturesIn(path.join(REPO, 'captures')), ...capturesIn(path.join(REPO, 'test/fixtures')), path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop')];
 
 for (const file of files) {
-  test(`Lua dissector equals vgatt decode (1 and 2 passes): ${path.basename(file)}`, async () => {
-    const ts = await tsRows(file);
-    if (!file.includes('fixtures')) assert.ok(ts.size > 0, 'the capture has values');
-    same(luaRows(file, false), ts, 'one pass');
-    same(luaRows(file, true), ts, 'two passes');
+  test(`Lua dissector equals vgatt decode, every record kind: ${path.basename(file)}`, async () => {
+    const ts = await decodeView(file);
+    assert.ok(ts.all.size > 0, 'the capture has Victron records');
+    await equivalent(file);
+  });
+}
+
+// Two devices at once whose default layouts overlap: SmartShunt (Control 0x21, LastData 0x24, Data
+// 0x27) and Orion (Control 0x1b, LastData 0x1e, Data 0x21): 0x21 is Control on one, Data on the other.
+const SHUNT = 0x0040;
+const ORION = 0x0041;
+const SHUNT_VALUES = ['080319ed8d422f05', '080319ed8c4446fcffff', '080319ed8e42f3ff', '0803190fff421027'];
+const ORION_VALUES = ['080019edbb42c504', '080019eddb425401', '08001901204412070000', '080019edbb42c604'];
+
+function twoDevices(withDiscovery: boolean): string {
+  const s = new Session(Date.UTC(2026, 5, 4, 9, 0, 0) * 1000);
+  s.ev(leConnectionComplete(SHUNT, 'fd:d4:50:0f:6c:1b'));
+  if (withDiscovery) discovery(s, SHUNT, 'SmartShunt HQ20234NXYN', 31);
+  s.send(SHUNT, att.writeCmd(0x21, hex('fa80ff')));
+  s.send(SHUNT, att.writeCmd(0x21, hex('f980')));
+  s.ev(leConnectionComplete(ORION, 'e2:2b:9c:41:07:aa'));
+  if (withDiscovery) discovery(s, ORION, 'Orion Smart', 25);
+  s.send(ORION, att.writeCmd(0x1b, hex('fa80ff')));
+  s.send(ORION, att.writeCmd(0x1b, hex('f980')));
+  // gets, each split over Data and LastData, interleaved
+  s.send(SHUNT, att.writeCmd(0x27, hex('0503811819ed')));
+  s.send(ORION, att.writeCmd(0x21, hex('0500811819ed')));
+  s.send(SHUNT, att.writeCmd(0x24, hex('8d')));
+  s.send(ORION, att.writeCmd(0x1e, hex('bb')));
+  for (let round = 0; round < 3; round++) {
+    // each device's values as one transfer cut into 7-byte pieces; pieces of the two alternate
+    const cut = (msgs: string[]) => {
+      const b = hex(msgs.join(''));
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < b.length; i += 7) out.push(b.subarray(i, i + 7));
+      return out;
+    };
+    const a = cut(SHUNT_VALUES);
+    const o = cut(ORION_VALUES);
+    for (let i = 0; i < Math.max(a.length, o.length); i++) {
+      if (i < a.length) s.recv(SHUNT, att.notify(i === a.length - 1 ? 0x24 : 0x27, a[i]!));
+      if (i < o.length) s.recv(ORION, att.notify(i === o.length - 1 ? 0x1e : 0x21, o[i]!));
+    }
+    s.recv(SHUNT, att.notify(0x21, hex('f901')));
+    s.recv(ORION, att.notify(0x1b, hex('f901')));
+  }
+  // a transfer the disconnection cuts short, then the Orion's last value
+  s.recv(SHUNT, att.notify(0x27, hex('080319ed')));
+  s.ev(disconnectionComplete(SHUNT));
+  s.recv(ORION, att.notify(0x1e, hex(ORION_VALUES[0]!)));
+  const dir = mkdtempSync(path.join(tmpdir(), 'vgatt-lua-two-'));
+  const file = path.join(dir, `two-devices-${withDiscovery ? 'discovery' : 'no-discovery'}.btsnoop`);
+  writeFileSync(file, writeBtsnoop(s.packets));
+  return file;
+}
+
+for (const withDiscovery of [true, false]) {
+  test(`two devices with overlapping default layouts, interleaved, ${withDiscovery ? 'both with discovery' : 'no discovery'}: every value of both, as vgatt decode`, async () => {
+    const file = twoDevices(withDiscovery);
+    const ts = await decodeView(file);
+    const values = [...ts.all.values()].flatMap((v) => v['register'] ?? []);
+    // 3 rounds of 4 values per device, and the Orion's last one: vgatt decode loses none
+    assert.equal(values.length, 25);
+    assert.equal(values.filter((r) => r === '0xed8d').length, 3);
+    assert.equal(values.filter((r) => r === '0xedbb').length, 7);
+    await equivalent(file);
   });
 }
 
