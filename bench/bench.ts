@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --mb 100]`: writes a large synthetic btsnoop capture of a VictronConnect session
+ * `npm run bench [-- --mb 100] [--att-only] [--anonymize]`: writes a large synthetic btsnoop capture of a VictronConnect session
  * and times, in the same run, `vgatt` against tshark's ATT field extraction of the same file.
  * Reports wall time ratios and peak memory (GNU time's maximum resident set size).
  */
@@ -121,6 +121,11 @@ async function main(): Promise<void> {
   const vgatt = path.join(root, 'bin', 'vgatt.js');
   const runs: Run[] = [timed('vgatt att --format ndjson', 'node', [vgatt, 'att', file, '--format', 'ndjson'])];
   if (only.includes('decode') && existsSync(path.join(root, 'src', 'victron', 'index.ts'))) runs.push(timed('vgatt decode --format ndjson', 'node', [vgatt, 'decode', file, '--format', 'ndjson']));
+  if (args.includes('--anonymize')) {
+    // A rewrite of the whole file: compared with tshark reading it, and with editcap copying it.
+    runs.push(timed('vgatt anonymize', 'node', [vgatt, 'anonymize', file, path.join(outDir, 'anonymized.btsnoop')]));
+    runs.push(timed('editcap (plain copy)', 'editcap', [file, path.join(outDir, 'editcap-copy.btsnoop')]));
+  }
   const rows = [tshark, ...runs];
   console.log(`capture: ${file} (${(size / 1e6).toFixed(1)} MB)`);
   console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12)].join('  '));

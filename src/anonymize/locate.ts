@@ -73,7 +73,7 @@ export class Locator {
   /** ACL payload of each ACL record not yet used by a PDU: frame -> [fileOffset, length]. */
   private acl = new Map<number, [number, number]>();
   /** Segments of ATT values, by the frame that completed the PDU (what Victron ranges name). */
-  private values = new Map<number, Segments>();
+  private values = new Map<number, number | Segments>();
   /** Addresses worth looking for anywhere (connections and local controller, not every advertiser). */
   private readonly sweepAddresses = new Map<string, string>();
   /** Serial numbers and long secrets, as bytes (hex key), looked for anywhere. */
@@ -84,6 +84,7 @@ export class Locator {
   /** MAC register values that hold a known address in reverse byte order. */
   private readonly reversedAddresses = new Set<string>();
   private lastMessageBytes: Uint8Array | undefined;
+  private lastSweptBytes: Uint8Array | undefined;
   private unmappedWarned = 0;
 
   mode: 'learn' | 'patch' = 'learn';
@@ -211,11 +212,18 @@ export class Locator {
     const off = rec.dataOffset;
     if (off === undefined) return;
     const data = rec.data;
+    const packet = rec.packetType;
+    // ACL packets: only SMP (single-fragment) has sites; skip the site lookup for the bulk of ATT traffic.
     const segs: Segments = [off, data.length];
-    for (const s of hciSites(rec.packetType, data, rec.monitorOpcode)) this.site(data, segs, s);
-    if (rec.packetType === HciPacketType.Event && data[0] === 0x3e) this.adverts(data, segs);
-    if (this.mode === 'learn') this.sweep(data, segs);
-    if (rec.packetType === HciPacketType.AclData && data.length >= 4) {
+    if (packet !== HciPacketType.AclData || (data.length >= 8 && data[6] === 0x06 && data[7] === 0x00)) {
+      for (const s of hciSites(packet, data, rec.monitorOpcode)) this.site(data, segs, s);
+    }
+    if (packet === HciPacketType.Event && data[0] === 0x3e) this.adverts(data, segs);
+    if (this.mode === 'learn') {
+      this.sweep(data, segs);
+      return; // nothing is written in this pass: the file places of the layers above are not needed
+    }
+    if (packet === HciPacketType.AclData && data.length >= 4) {
       const aclLen = data[2]! | (data[3]! << 8);
       this.acl.set(rec.frame, [off + 4, Math.max(0, Math.min(data.length - 4, aclLen))]);
       if (this.acl.size > 8192) {
@@ -252,6 +260,10 @@ export class Locator {
 
   /** One ATT PDU: where its bytes lie; sweeps of PDUs that span ACL fragments. */
   att(pdu: AttPdu): void {
+    if (this.mode === 'learn') {
+      if (pdu.frames.length > 1) this.sweep(pdu.raw, []);
+      return;
+    }
     const segs: Segments = [];
     let need = pdu.raw.length + 4; // with the L2CAP basic header
     for (const f of pdu.frames) {
@@ -268,7 +280,8 @@ export class Locator {
     const v = pdu.value;
     if (v) {
       const start = v.buffer === pdu.raw.buffer ? v.byteOffset - pdu.raw.byteOffset : pdu.raw.length - v.length;
-      this.values.set(pdu.frame, subSegments(raw, start, v.length));
+      // One fragment (the usual case): the file offset of the value is enough.
+      this.values.set(pdu.frame, raw.length === 2 ? raw[0]! + start : subSegments(raw, start, v.length));
     }
   }
 
@@ -279,16 +292,23 @@ export class Locator {
 
   /** One Victron record: sensitive register values (0x08 value, 0x06 set) and sweeps of messages that span ATT values. */
   victron(r: VictronRecord): void {
-    if (r.bytes === this.lastMessageBytes) return; // one record per register of the same message
-    this.lastMessageBytes = r.bytes;
-    const segs: Segments = [];
-    for (const range of r.ranges) {
-      const v = this.values.get(range.frame);
-      if (!v) return this.unmapped(range.frame, 'the ATT value of a Victron message');
-      segs.push(...subSegments(v, range.start, range.end - range.start));
-    }
-    if (segmentsLength(segs) < r.bytes.length) return this.unmapped(r.frame, 'a Victron message');
-    if (r.kind === 'message' && (r.type === 0x08 || r.type === 0x06)) {
+    const sensitive = r.kind === 'message' && (r.type === 0x08 || r.type === 0x06) && r.register !== undefined && SENSITIVE_BY_ID.has(r.register) && r.bytes !== this.lastMessageBytes;
+    const sweep = r.ranges.length > 1 && r.bytes !== this.lastSweptBytes && (this.mode === 'learn' || this.patterns().length > 0);
+    if (!sensitive && !sweep) return;
+    // A message gives one record per register: it is handled once.
+    if (sensitive) this.lastMessageBytes = r.bytes;
+    if (sweep) this.lastSweptBytes = r.bytes;
+    let segs: Segments = [];
+    if (this.mode === 'patch') {
+      for (const range of r.ranges) {
+        const v = this.values.get(range.frame);
+        if (v === undefined) return this.unmapped(range.frame, 'the ATT value of a Victron message');
+        if (typeof v === 'number') segs.push(v + range.start, range.end - range.start);
+        else segs.push(...subSegments(v, range.start, range.end - range.start));
+      }
+      if (segmentsLength(segs) < r.bytes.length) return this.unmapped(r.frame, 'a Victron message');
+    } else segs = [];
+    if (sensitive) {
       const m = parseMessage(r.bytes, 0);
       if (m.ok) {
         const p = m.message.params;
@@ -302,7 +322,7 @@ export class Locator {
         }
       }
     }
-    if (r.ranges.length > 1) this.sweep(r.bytes, segs);
+    if (sweep) this.sweep(r.bytes, segs);
   }
 
   /** The content of a CBOR byte string: one span if definite, one per chunk if indefinite. */
