@@ -255,13 +255,17 @@ export class Locator {
   private site(data: Uint8Array, segs: Segments, s: ByteSite): void {
     if (s.kind === 'address') this.address(data, segs, s.offset, s.what, !/advertis|inquiry/.test(s.what));
     else if (s.kind === 'secret') this.secret(data, segs, s.offset, s.length, s.what);
-    // 'name': serial numbers inside names are found by the sweeps.
+    // Names of the phone/laptop and of classic peers (often a person's name) become text stand-ins;
+    // names in advertising and GATT keep their words (profiles are chosen by them), serial numbers in
+    // them are found by the sweeps.
+    else this.text(data, segs, s.offset, s.length, s.what, false);
   }
 
   /** One ATT PDU: where its bytes lie; sweeps of PDUs that span ACL fragments. */
   att(pdu: AttPdu): void {
     if (this.mode === 'learn') {
       if (pdu.frames.length > 1) this.sweep(pdu.raw, []);
+      this.longRead(pdu, []);
       return;
     }
     const segs: Segments = [];
@@ -280,9 +284,35 @@ export class Locator {
     const v = pdu.value;
     if (v) {
       const start = v.buffer === pdu.raw.buffer ? v.byteOffset - pdu.raw.byteOffset : pdu.raw.length - v.length;
+      const vsegs = subSegments(raw, start, v.length);
       // One fragment (the usual case): the file offset of the value is enough.
-      this.values.set(pdu.frame, raw.length === 2 ? raw[0]! + start : subSegments(raw, start, v.length));
+      this.values.set(pdu.frame, vsegs.length === 2 ? vsegs[0]! : vsegs);
+      this.longRead(pdu, vsegs);
     }
+  }
+
+  /** Read Response + Read Blob Responses of one attribute (a GAP name longer than the MTU allows), by connection and handle. */
+  private readonly longReads = new Map<string, { bytes: Uint8Array; segs: Segments }>();
+
+  /** A long attribute value read in pieces is swept whole: a serial number may straddle two reads. */
+  private longRead(pdu: AttPdu, vsegs: Segments): void {
+    const v = pdu.value;
+    if (!v || pdu.handle === undefined || (pdu.opcode !== 0x0b && pdu.opcode !== 0x0d)) return;
+    const key = `${pdu.connection}/${pdu.handle}`;
+    if (pdu.opcode === 0x0b) {
+      this.longReads.delete(key);
+      this.longReads.set(key, { bytes: v.slice(), segs: vsegs });
+      if (this.longReads.size > 64) this.longReads.delete(this.longReads.keys().next().value!);
+      return;
+    }
+    const prev = this.longReads.get(key);
+    if (!prev || prev.bytes.length + v.length > 512) return; // 512: the longest attribute value (Core spec Vol 3 Part F 3.2.9)
+    const bytes = new Uint8Array(prev.bytes.length + v.length);
+    bytes.set(prev.bytes);
+    bytes.set(v, prev.bytes.length);
+    const whole = { bytes, segs: [...prev.segs, ...vsegs] };
+    this.longReads.set(key, whole);
+    this.sweep(whole.bytes, whole.segs);
   }
 
   private unmapped(frame: number, what: string): void {

@@ -26,6 +26,7 @@ const SERIAL = 'HQ20234NXYN';
 const NAME = `SmartShunt ${SERIAL}`;
 const KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const CONN = 0x0040;
+const PHONE = "Jane Doe's Pixel 7";
 
 const le = (a: string) => a.split(':').reverse().join('');
 const ascii = (s: string) => Buffer.from(s, 'latin1').toString('hex');
@@ -48,6 +49,8 @@ function extendedReport(address: string, name: string): Uint8Array {
 function session(): HciPacket[] {
   const s = new Session(1_700_000_000_000_000);
   s.packets.push({ type: 1, dir: 'sent', data: command(0x1009), timeUs: (s.t += 500) });
+  // Write Local Name: the phone's name (248 bytes, NUL-padded), often its owner's name.
+  s.packets.push({ type: 1, dir: 'sent', data: command(0x0c13, [...Buffer.from(PHONE, 'latin1'), ...new Array(248 - PHONE.length).fill(0)]), timeUs: (s.t += 500) });
   s.ev(concatBytes([0x0e, 10, 1, 0x09, 0x10, 0x00], hex(le(LOCAL))));
   s.ev(advertisingReport(DEVICE, NAME));
   s.ev(advertisingReport(OTHER, 'Phone'));
@@ -169,7 +172,7 @@ test('anonymize: tshark reads the output; every frame, and every address field i
   writeFileSync(input, formats.find(([n]) => n === 'pcapng')![1]);
   const r = await anonymizeCapture(input, output, { profiles, seed: 'tshark' });
   const map = new Map(r.mapping.map((m) => [m.original, m.standIn]));
-  const fields = ['frame.len', 'frame.time_epoch', 'btatt.opcode', 'btatt.handle', 'bthci_evt.bd_addr', 'bthci_cmd.bd_addr', 'btcommon.eir_ad.entry.device_name', 'bthci_evt.le_meta_subevent'];
+  const fields = ['frame.len', 'frame.time_epoch', 'btatt.opcode', 'btatt.handle', 'bthci_evt.bd_addr', 'bthci_cmd.bd_addr', 'btcommon.eir_ad.entry.device_name', 'bthci_evt.le_meta_subevent', 'bthci_cmd.device_name'];
   const rows = (f: string) => tshark(['-r', f, '-T', 'fields', '-E', 'occurrence=a', ...fields.flatMap((x) => ['-e', x])]).replace(/\n$/, '').split('\n');
   const a = rows(input);
   const b = rows(output);
@@ -186,6 +189,12 @@ test('anonymize: tshark reads the output; every frame, and every address field i
         if (fa[k]) addresses++;
         assert.equal(fb[k], fa[k]!.split(',').map((x) => map.get(x) ?? x).join(','), `frame ${i + 1} ${fields[k]}`);
         if (fa[k]) assert.notEqual(fb[k], fa[k]);
+      } else if (k === 8) {
+        if (fa[k]) {
+          assert.equal(fa[k], PHONE);
+          assert.equal(fb[k], map.get(PHONE));
+          assert.match(fb[k]!, /^[A-Z][a-z]{3} [A-Z][a-z]{2}'[a-z] [A-Z][a-z]{4} \d$/);
+        }
       } else if (k === 6) {
         if (fa[k]) names++;
         assert.equal(fb[k], fa[k]!.replace(SERIAL, map.get(SERIAL)!), `frame ${i + 1} name`);
@@ -227,21 +236,43 @@ test('anonymize CLI: same seed gives the same file, the mapping only with --map,
   assert.match(same.stderr, /is the input/);
 });
 
-test('anonymize: a damaged capture gives its complete records, a warning with the offset, exit 2', () => {
-  const full = formats[0]![1];
-  // Cut inside the last record: its 24-byte header and all but 3 bytes of its body.
-  const last = packets[packets.length - 1]!;
-  const lastStart = full.length - 24 - 1 - last.data.length;
-  const input = path.join(dir, 'cut.btsnoop');
-  const output = path.join(dir, 'cut-out.btsnoop');
-  writeFileSync(input, full.subarray(0, full.length - 3));
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/vgatt.js'), 'anonymize', input, output, '--seed', 'cut'], { encoding: 'utf8' });
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`byte offset ${lastStart}\\b`));
-  const out = readFileSync(output);
-  assert.equal(out.length, lastStart);
-  assert.equal(tshark(['-r', output, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length, packets.length - 1);
-  assert.equal(out.indexOf(Buffer.from(le(DEVICE), 'hex')), -1);
+for (const [name, cut] of [
+  // btsnoop: the last record's 24-byte header, H4 type byte and data; pcap: 16-byte header, 4-byte direction word, type byte, data.
+  ['btsnoop', (full: Buffer) => full.length - 24 - 1 - packets[packets.length - 1]!.data.length],
+  ['pcap', (full: Buffer) => full.length - 16 - 5 - packets[packets.length - 1]!.data.length],
+  // pcapng (little-endian second section): the last block's length is its trailing u32.
+  ['pcapng', (full: Buffer) => full.length - full.readUInt32LE(full.length - 4)],
+] as const) {
+  test(`anonymize: a damaged ${name} gives its complete records, a warning with the offset, exit 2`, () => {
+    const full = formats.find(([n]) => n === name)![1];
+    const lastStart = cut(full);
+    const input = path.join(dir, `cut.${name}`);
+    const output = path.join(dir, `cut-out.${name}`);
+    writeFileSync(input, full.subarray(0, full.length - 3));
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin/vgatt.js'), 'anonymize', input, output, '--seed', 'cut'], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`byte offset ${lastStart}\\b`));
+    const out = readFileSync(output);
+    assert.equal(out.length, lastStart);
+    assert.equal(tshark(['-r', output, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length, packets.length - 1 + (name === 'pcapng' ? 1 : 0));
+    assert.equal(out.indexOf(Buffer.from(le(DEVICE), 'hex')), -1);
+  });
+}
+
+test('anonymize: a serial number split between a Read Response and a Read Blob Response is replaced in both', async () => {
+  // The ATT fixture: GAP name "SmartShunt HQ20234" read, then "NXYN" by Read Blob (frames 38-41).
+  const input = path.join(REPO, 'test/fixtures/att-session.btsnoop');
+  const output = path.join(dir, 'blob.btsnoop');
+  const r = await anonymizeCapture(input, output, { profiles, seed: 'blob' });
+  const standIn = r.mapping.find((m) => m.original === SERIAL)?.standIn;
+  assert.ok(standIn, 'the serial number is learned from the two reads joined');
+  // tshark shows the Read Response as the GAP Device Name (handle 3 is 2a00 by discovery), the blob as a value.
+  const values = (f: string) => tshark(['-r', f, '-Y', 'btatt.opcode == 0x0b || btatt.opcode == 0x0d', '-T', 'fields', '-e', 'btatt.device_name', '-e', 'btatt.value']).trim().split('\n').map((l) => l.split('\t'));
+  const before = values(input);
+  const after = values(output);
+  assert.equal(before[0]![0]! + Buffer.from(before[1]![1]!, 'hex').toString('latin1'), NAME);
+  assert.equal(after[0]![0]! + Buffer.from(after[1]![1]!, 'hex').toString('latin1'), `SmartShunt ${standIn}`);
+  assert.deepEqual(after.slice(2), before.slice(2));
 });
 
 test('anonymize: sample captures and the real SmartShunt capture decode the same but for the stand-ins', async () => {
