@@ -18,7 +18,8 @@ import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES,
 import { gattToText } from './output/gatt.js';
 import { runAnonymize } from './commands/anonymize.js';
 import { LineWriter } from './output/writer.js';
-import { runAdverts } from './commands/adverts.js';
+import { instantReadoutReport, parseKeyOptions, runAdverts } from './commands/adverts.js';
+import { CaptureKeys } from './adverts/readout.js';
 import { Progress } from './output/progress.js';
 import type { CaptureWarning } from './capture/types.js';
 import type { BluetoothEvent } from './bluetooth/types.js';
@@ -183,7 +184,9 @@ async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ig
   }
 }
 
-async function runReport(files: string[], output: string | undefined, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
+async function runReport(files: string[], output: string | undefined, profileArg: string | undefined, profileDirs: string[], keyOpts: { key: string[]; keys: string[] } = { key: [], keys: [] }): Promise<number> {
+  const advertKeys = parseKeyOptions(keyOpts.key, keyOpts.keys);
+  const captureKeys = new CaptureKeys();
   const profiles = loadProfiles({ dirs: profileDirs });
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
   const file = files.join(', ');
@@ -206,15 +209,20 @@ async function runReport(files: string[], output: string | undefined, profileArg
   const builder = new ReportBuilder(file, scan.reader.describe());
   let total = 0;
   for await (const batch of scan.batches()) {
-    for (const r of batch) builder.add(r);
+    for (const r of batch) {
+      builder.add(r);
+      captureKeys.add(r);
+    }
     total += batch.length;
   }
+  const readouts = await instantReadoutReport(files, advertKeys, captureKeys);
   progress.done();
-  if (total === 0) {
+  if (total === 0 && readouts.length === 0) {
     noVictron(files);
     return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
   }
   const report = builder.build(scan.extractor.gattDatabases());
+  report.instantReadout = readouts;
   if (output) {
     writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? reportToHtml(report) : reportToText(report));
     process.stderr.write(`wrote ${output}\n`);
@@ -311,9 +319,11 @@ async function run(argv: string[]): Promise<number> {
           .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
           .option('output', { alias: 'o', type: 'string', describe: 'Write to this file: .html gives a self-contained page with charts, other names text' })
           .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file' })
-          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' })
+          .option('key', { alias: 'k', type: 'string', array: true, default: [] as string[], describe: 'ADDRESS=HEX: an Instant Readout advertisement key (as for adverts)' })
+          .option('keys', { type: 'string', array: true, default: [] as string[], describe: 'JSON file of advertisement keys (as for adverts)' }),
       async (a) => {
-        status = await runReport(a.capture as string[], a.output, a.profile, a.profiles as string[]);
+        status = await runReport(a.capture as string[], a.output, a.profile, a.profiles as string[], { key: a.key as string[], keys: a.keys as string[] });
       },
     )
     .command(

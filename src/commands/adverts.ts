@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { captureAdvertKeys, scanReadouts } from '../pipeline.js';
-import { normalizeAddress, parseKey, type AdvertKey, type InstantReadout } from '../adverts/readout.js';
+import { normalizeAddress, parseKey, type AdvertKey, type CaptureKeys, type InstantReadout } from '../adverts/readout.js';
+import { ReadoutReportBuilder, type ReadoutDeviceReport } from '../report/readout.js';
 import { loadProfiles } from '../profiles/index.js';
 import { LineWriter } from '../output/writer.js';
 import { Progress } from '../output/progress.js';
@@ -116,4 +117,12 @@ export async function runAdverts(files: string[], opts: AdvertsOptions): Promise
     if ((counts.get('no key') ?? 0) > 0 && opts.format === 'text') process.stderr.write(`adverts without a key: give --key ADDRESS=HEX or --keys keys.json (the key is in VictronConnect: product info, "Instant readout encryption data")\n`);
   }
   return scan.reader.complete && (captured?.complete ?? true) ? 0 : 2;
+}
+
+/** The report's Instant Readout section: an advert pass over the captures with the keys known so far. */
+export async function instantReadoutReport(files: string[], keys: Map<string, AdvertKey>, captureKeys: CaptureKeys): Promise<ReadoutDeviceReport[]> {
+  const scan = await scanReadouts(files, { keys, captureKeys, onWarning: () => {} });
+  const b = new ReadoutReportBuilder();
+  for await (const batch of scan.batches()) for (const r of batch) b.add(r);
+  return b.build();
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { RegisterStats, Report } from './index.js';
+import { readoutDeviceSummary, readoutDeviceTitle } from './readout.js';
 
 const require = createRequire(import.meta.url);
 const uplotDir = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
@@ -52,7 +53,7 @@ export function reportToHtml(r: Report): string {
   const charts: ChartSpec[] = [];
   const body: string[] = [];
   body.push(`<h1>victron-gatt report</h1><p class="meta">${esc(r.capture)} (${esc(r.format)}), generated ${esc(r.generated)}</p>`);
-  if (r.connections.length === 0) body.push('<p>No Victron traffic found in this capture.</p>');
+  if (r.connections.length === 0) body.push(r.instantReadout?.length ? '<p>No Victron GATT traffic in this capture (advertisements only).</p>' : '<p>No Victron traffic found in this capture.</p>');
   r.connections.forEach((c, ci) => {
     body.push(`<section class="connection"><h2>Connection 0x${c.connection.toString(16).padStart(4, '0')} ${esc(c.device ?? '(address unknown)')} <span class="profile">${esc(c.profile ?? '')}</span></h2>`);
     body.push(`<p>Frames ${c.firstFrame}–${c.lastFrame}: ${c.counts.message} messages, ${c.counts.control} control, <span class="${c.counts.unknown ? 'unknown' : ''}">${c.counts.unknown} unknown</span>, ${c.counts.padding} padding.</p>`);
@@ -94,6 +95,32 @@ export function reportToHtml(r: Report): string {
     }
     body.push('</section>');
   });
+  if (r.instantReadout?.length) {
+    body.push('<section class="instant-readout"><h2>Instant Readout (advertisements)</h2>');
+    r.instantReadout.forEach((d, di) => {
+      body.push(`<h3 data-device="${esc(d.device)}">${esc(readoutDeviceTitle(d))}</h3><p class="${d.decoded ? '' : 'unknown'}">${esc(readoutDeviceSummary(d))}</p>`);
+      if (!d.fields.length) return;
+      body.push('<table class="readout"><tr><th>field</th><th>unit</th><th>readings</th><th>first</th><th>last</th><th>min</th><th>max</th></tr>');
+      for (const f of d.fields) body.push(`<tr data-field="${esc(f.id)}"><td>${esc(f.name)}</td><td>${esc(f.unit)}</td><td>${f.count}</td><td>${esc(f.first)}</td><td>${esc(f.last)}</td><td>${esc(show(f.min))}</td><td>${esc(show(f.max))}</td></tr>`);
+      body.push('</table><div class="charts">');
+      for (const f of d.fields.filter((x) => x.points.some((p) => p[1] !== null))) {
+        const id = `readout-${di}-${f.id}`;
+        const spec: ChartSpec = { id, title: f.name, unit: f.unit ?? '', points: f.points.map(([ms, v]) => [ms / 1000, v] as [number, number | null]), status: f.kind === 'enum', labels: f.labels };
+        const real = spec.points.filter((p) => p[1] !== null) as [number, number][];
+        if (real.every((p) => p[0] === real[0]![0])) spec.xRange = [real[0]![0] - 60, real[0]![0] + 60];
+        if (real.every((p) => p[1] === real[0]![1])) spec.yRange = [real[0]![1] - Math.max(1, Math.abs(real[0]![1]) * 0.1), real[0]![1] + Math.max(1, Math.abs(real[0]![1]) * 0.1)];
+        charts.push(spec);
+        body.push(`<figure class="chart${spec.status ? ' status' : ''}" id="${id}" data-field="${esc(f.id)}" data-points="${f.points.length}"></figure>`);
+      }
+      body.push('</div>');
+      for (const f of d.fields.filter((x) => x.changes.length > 1)) {
+        body.push(`<details class="changes"><summary>${esc(f.name)}: ${f.changes.length}${f.changesOmitted ? '+' : ''} value change(s)</summary><table class="changes"><tr><th>time (UTC)</th><th>frame</th><th>value</th></tr>`);
+        for (const x of f.changes) body.push(`<tr><td>${esc(new Date(x.ms).toISOString().slice(0, 23).replace('T', ' '))}</td><td>${x.frame}</td><td>${esc(x.text)}</td></tr>`);
+        body.push('</table></details>');
+      }
+    });
+    body.push('</section>');
+  }
   if (r.issues.length) {
     body.push('<section><h2 class="unknown">Unknown bytes and warnings</h2><table class="issues"><tr><th>frame</th><th>what</th><th>detail</th><th>bytes</th></tr>');
     for (const i of r.issues) body.push(`<tr class="unknown"><td>${i.frame ?? ''}</td><td>${esc(i.kind)}</td><td>${esc(i.message)}</td><td><code>${esc(i.hex ?? '')}</code></td></tr>`);

@@ -6,6 +6,9 @@
 import type { CaptureWarning } from '../capture/types.js';
 import type { GattDatabase } from '../bluetooth/types.js';
 import type { VictronRecord } from '../victron/index.js';
+import { readoutToText, type ReadoutDeviceReport } from './readout.js';
+
+export { ReadoutReportBuilder, type ReadoutDeviceReport, type ReadoutFieldStats } from './readout.js';
 
 const MAX_POINTS = 2000;
 const MAX_ISSUES = 500;
@@ -68,6 +71,8 @@ export interface Report {
   connections: ConnectionReport[];
   issues: Issue[];
   issuesOmitted: number;
+  /** Victron Instant Readout adverts, per device (set by the caller from an advert pass). */
+  instantReadout?: ReadoutDeviceReport[];
 }
 
 interface Series {
@@ -214,7 +219,7 @@ function table(head: string[], rows: string[][]): string[] {
 
 export function reportToText(r: Report): string {
   const out: string[] = [`Report of ${r.capture} (${r.format})`, ''];
-  if (r.connections.length === 0) out.push('No Victron traffic found in this capture.', '');
+  if (r.connections.length === 0) out.push(r.instantReadout?.length ? 'No Victron GATT traffic in this capture (advertisements only).' : 'No Victron traffic found in this capture.', '');
   for (const c of r.connections) {
     out.push(`Connection 0x${c.connection.toString(16).padStart(4, '0')} ${c.device ?? '(address unknown)'}  profile ${c.profile ?? '-'}  frames ${c.firstFrame}-${c.lastFrame}`);
     out.push(`  ${c.counts.message} messages, ${c.counts.control} control, ${c.counts.unknown} unknown, ${c.counts.padding} padding`);
@@ -239,6 +244,7 @@ export function reportToText(r: Report): string {
       out.push('');
     }
   }
+  out.push(...readoutToText(r.instantReadout ?? [], table));
   if (r.issues.length) {
     out.push('Unknown bytes and warnings:');
     for (const i of r.issues) out.push(`  ${i.frame !== undefined ? `frame ${i.frame}: ` : ''}${i.kind}: ${i.message}${i.hex ? `  [${i.hex}]` : ''}`);
