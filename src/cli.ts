@@ -42,6 +42,7 @@ function warn(msg: string): void {
 
 function captureWarning(w: CaptureWarning): void {
   warn(w.file && (multiInput || !typedPaths.has(w.file)) && !w.message.startsWith(w.file) ? `${w.file}: ${w.message}` : w.message);
+  if (verbose && w.detail) process.stderr.write(`${w.detail}\n`);
 }
 
 /** One line instead of an empty table: the capture has no Victron traffic; doctor says why. */
@@ -72,6 +73,22 @@ function readCallbacks(progress: Progress, onDiagnostic: () => void = () => {}) 
   };
 }
 
+/**
+ * Output appears as it is produced: the writer's large chunks are flushed at least every 100 ms,
+ * so a slow capture (a pipe, a huge file) shows its first records at once, not at the end.
+ */
+function liveFlush(out: LineWriter): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    await out.maybeFlush();
+    const now = performance.now();
+    if (now - last >= 100) {
+      await out.flush();
+      last = now;
+    }
+  };
+}
+
 async function runAtt(files: string[], format: Format): Promise<number> {
   const progress = new Progress(`reading ${files.join(', ')}`);
   let diagnostics = 0;
@@ -83,16 +100,20 @@ async function runAtt(files: string[], format: Format): Promise<number> {
   const fmt = format === 'ndjson' ? attToNdjson : format === 'csv' ? attToCsv : attToText;
   let count = 0;
   let lastFile: string | undefined;
-  for await (const batch of scan.batches()) {
-    for (const pdu of batch) {
-      if (format === 'text' && pdu.file !== lastFile) out.add(`# ${(lastFile = pdu.file)}`);
-      out.add(fmt(pdu));
+  const live = liveFlush(out);
+  try {
+    for await (const batch of scan.batches()) {
+      for (const pdu of batch) {
+        if (format === 'text' && pdu.file !== lastFile) out.add(`# ${(lastFile = pdu.file)}`);
+        out.add(fmt(pdu));
+      }
+      count += batch.length;
+      await live();
+      if (out.closed) break;
     }
-    count += batch.length;
-    await out.maybeFlush();
-    if (out.closed) break;
+  } finally {
+    await out.flush(); // a fatal error never loses the records already decoded
   }
-  await out.flush();
   progress.done();
   if (diagnostics > 0 && !verbose) warn(`${diagnostics} Bluetooth-layer diagnostic(s) (lost or orphan ACL fragments, malformed PDUs); run with --verbose to list them`);
   if (format === 'text' && !out.closed) process.stderr.write(`${count} ATT PDU(s) in ${scan.reader.readers.length > 1 ? `${scan.reader.readers.length} captures (${scan.reader.describe()})` : `${scan.reader.info.format} capture (${scan.reader.info.linkTypeName})`}\n`);
@@ -124,19 +145,25 @@ async function runDecode(files: string[], format: Format, profileArg: string | u
   const counts = { message: 0, control: 0, unknown: 0, padding: 0 };
   let total = 0;
   let lastFile: string | undefined;
-  for await (const batch of scan.batches()) {
-    for (const r of batch) {
-      // Headers only once there is something under them: no empty table for a capture without Victron traffic.
-      if (total++ === 0) {
-        if (format === 'csv') out.add(multiInput ? VICTRON_CSV_HEADER_FILES : VICTRON_CSV_HEADER);
-        if (format === 'text') out.add(VICTRON_TEXT_HEADER);
+  const live = liveFlush(out);
+  try {
+    for await (const batch of scan.batches()) {
+      for (const r of batch) {
+        // Headers only once there is something under them: no empty table for a capture without Victron traffic.
+        if (total++ === 0) {
+          if (format === 'csv') out.add(multiInput ? VICTRON_CSV_HEADER_FILES : VICTRON_CSV_HEADER);
+          if (format === 'text') out.add(VICTRON_TEXT_HEADER);
+        }
+        if (format === 'text' && r.file !== lastFile) out.add(`# ${(lastFile = r.file)}`);
+        out.add(fmt(r));
+        counts[r.kind]++;
       }
-      if (format === 'text' && r.file !== lastFile) out.add(`# ${(lastFile = r.file)}`);
-      out.add(fmt(r));
-      counts[r.kind]++;
+      await live();
+      if (out.closed) break;
     }
-    await out.maybeFlush();
-    if (out.closed) break;
+  } catch (e) {
+    await out.flush(); // a fatal error never loses the records already decoded
+    throw e;
   }
   const unanswered = scan.decoder.unanswered();
   const unansweredTotal = scan.decoder.unansweredTotal();

@@ -29,6 +29,15 @@ export interface AttScan {
   batches(): AsyncGenerator<AttPdu[]>;
 }
 
+/**
+ * A record a stage cannot read (an exception: a bug met by odd bytes) must not end the run and lose
+ * the records after it: it is damage at the record's offset (exit 2), and the next record goes on.
+ */
+function unreadable(set: CaptureSet, rec: HciRecord, e: unknown): void {
+  const err = e as Error;
+  set.warn({ code: 'bad-record', message: `frame ${rec.frame} at byte offset ${rec.fileOffset} could not be decoded (${err?.message ?? String(e)}); skipped`, fileOffset: rec.fileOffset, frame: rec.frame, ...(err?.stack ? { detail: err.stack } : {}) });
+}
+
 /** The first record's time of each capture, for the extractor's file boundaries. */
 function firstTime(batch: HciRecord[]): number | undefined {
   return batch.length ? batch[0]!.timeUs : undefined;
@@ -39,6 +48,7 @@ async function* hciBatches(set: CaptureSet, onFile: (input: CaptureReader, first
   for (let i = 0; i < set.readers.length; i++) {
     const input = set.readers[i]!;
     let started = false;
+    set.current = input;
     for await (const batch of input.batches()) {
       if (!started) {
         started = true;
@@ -62,8 +72,12 @@ export async function scanAtt(paths: string | string[], opts: AttScanOptions = {
     for await (const batch of hciBatches(reader, onFile, opts.onRecord)) {
       const out: AttPdu[] = [];
       for (const rec of batch) {
-        const got = extractor.push(rec);
-        for (let i = 0; i < got.length; i++) out.push(got[i]!);
+        try {
+          const got = extractor.push(rec);
+          for (let i = 0; i < got.length; i++) out.push(got[i]!);
+        } catch (e) {
+          unreadable(reader, rec, e);
+        }
       }
       yield* out;
     }
@@ -73,8 +87,12 @@ export async function scanAtt(paths: string | string[], opts: AttScanOptions = {
     for await (const batch of hciBatches(reader, onFile, opts.onRecord)) {
       const out: AttPdu[] = [];
       for (const rec of batch) {
-        const pdu = extractor.pushOne(rec);
-        if (pdu) out.push(pdu);
+        try {
+          const pdu = extractor.pushOne(rec);
+          if (pdu) out.push(pdu);
+        } catch (e) {
+          unreadable(reader, rec, e);
+        }
       }
       if (out.length) yield out;
     }
@@ -128,12 +146,17 @@ export async function scanVictron(paths: string | string[], opts: DecodeScanOpti
       const out: VictronRecord[] = boundary.length ? boundary.splice(0) : [];
       const start = out.length;
       for (const rec of batch) {
-        const pdu = extractor.pushOne(rec);
-        if (events.length) {
-          for (const e of events) for (const r of decoder.pushEvent(e)) out.push(r);
+        try {
+          const pdu = extractor.pushOne(rec);
+          if (events.length) {
+            for (const e of events) for (const r of decoder.pushEvent(e)) out.push(r);
+            events.length = 0;
+          }
+          if (pdu) for (const r of decoder.pushAtt(pdu)) out.push(r);
+        } catch (e) {
           events.length = 0;
+          unreadable(reader, rec, e);
         }
-        if (pdu) for (const r of decoder.pushAtt(pdu)) out.push(r);
       }
       if (file !== undefined) for (let i = start; i < out.length; i++) out[i]!.file ??= file;
       if (out.length) yield out;

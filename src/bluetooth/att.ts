@@ -99,6 +99,9 @@ export interface DecodedAtt {
   problem?: string;
 }
 
+/** The list field of the opcodes that carry one. */
+const LIST_FIELDS: Record<number, string> = { 0x05: 'information', 0x07: 'handlesInformation', 0x09: 'attributeData', 0x0e: 'setOfHandles', 0x11: 'attributeData', 0x20: 'setOfHandles', 0x23: 'values' };
+
 /** Decodes one ATT PDU's own fields. Never throws: a short PDU gives `problem`. */
 export function decodeAttPdu(pdu: Uint8Array): DecodedAtt {
   const op0 = pdu[0];
@@ -110,6 +113,10 @@ export function decodeAttPdu(pdu: Uint8Array): DecodedAtt {
   const c = new ByteCursor(pdu);
   const out: DecodedAtt = { opcode: pdu[0] ?? 0, handles: [], fields: {} };
   const f = out.fields;
+  // The lists a response carries exist (empty) even when the PDU ends before them: consumers
+  // iterate them without checks, and a PDU of only its opcode is a problem, not a crash.
+  const LIST_FIELD = LIST_FIELDS[out.opcode];
+  if (LIST_FIELD) f[LIST_FIELD] = [];
   try {
     const op = c.u8('opcode');
     switch (op) {

@@ -213,7 +213,7 @@ export class AttExtractor {
         if (op === 0x09 && req.attributeType === '2803') {
           // Wireshark shows a characteristic declaration's value handle as btatt.handle too.
           d.handles.length = 0;
-          for (const e of fields.attributeData as { handle: number; value: Uint8Array }[]) {
+          for (const e of listField<{ handle: number; value: Uint8Array }>(fields.attributeData)) {
             d.handles.push(e.handle);
             if (e.value.length >= 3) d.handles.push(e.value[1]! | (e.value[2]! << 8));
           }
@@ -265,14 +265,14 @@ export class AttExtractor {
     const g = s.gatt;
     if (op === 0x11) {
       const primary = req.attributeType !== '2801';
-      for (const e of fields.attributeData as { startHandle: number; endHandle: number; uuid: string }[]) g.service(e.startHandle, e.endHandle, e.uuid, primary);
+      for (const e of listField<{ startHandle: number; endHandle: number; uuid: string }>(fields.attributeData)) g.service(e.startHandle, e.endHandle, e.uuid, primary);
     } else if (op === 0x07 && req.value) {
       const uuid = uuidFromLe(req.value);
-      for (const e of fields.handlesInformation as { handle: number; groupEndHandle: number }[]) g.service(e.handle, e.groupEndHandle, uuid, req.attributeType !== '2801');
+      for (const e of listField<{ handle: number; groupEndHandle: number }>(fields.handlesInformation)) g.service(e.handle, e.groupEndHandle, uuid, req.attributeType !== '2801');
     } else if (op === 0x09 && req.attributeType) {
-      for (const e of fields.attributeData as { handle: number; value: Uint8Array }[]) g.readByType(req.attributeType, e.handle, e.value);
+      for (const e of listField<{ handle: number; value: Uint8Array }>(fields.attributeData)) g.readByType(req.attributeType, e.handle, e.value);
     } else if (op === 0x05) {
-      for (const e of fields.information as { handle: number; uuid: string }[]) g.information(e.handle, e.uuid);
+      for (const e of listField<{ handle: number; uuid: string }>(fields.information)) g.information(e.handle, e.uuid);
     } else return;
     if (s.device && !g.empty) this.byDevice.set(s.device, g);
   }
@@ -308,6 +308,11 @@ export class AttExtractor {
   }
 }
 
+/** A list field of a decoded PDU; none (a malformed PDU) is an empty list. */
+function listField<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
 function assembleLongWrites(q: { handle: number; offset: number; value: Uint8Array }[]): { handle: number; value: string }[] {
   const byHandle = new Map<number, { offset: number; value: Uint8Array }[]>();
   for (const p of q) {
@@ -318,7 +323,9 @@ function assembleLongWrites(q: { handle: number; offset: number; value: Uint8Arr
   const out: { handle: number; value: string }[] = [];
   for (const [handle, parts] of byHandle) {
     parts.sort((a, b) => a.offset - b.offset);
-    const len = Math.max(...parts.map((p) => p.offset + p.value.length));
+    // A loop, not Math.max(...spread): a capture can queue more writes than a call has arguments.
+    let len = 0;
+    for (const p of parts) len = Math.max(len, p.offset + p.value.length);
     const buf = new Uint8Array(len);
     for (const p of parts) buf.set(p.value, p.offset);
     out.push({ handle, value: toHex(buf) });

@@ -103,6 +103,7 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
         filteredWarned = true;
         state.warn({ code: 'filtered-log', message: FILTERED_LOG_MESSAGE, fileOffset, frame });
       }
+      state.check(rec, carry.base + p);
       batch.push(rec);
     }
     carry.pos = p;

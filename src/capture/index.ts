@@ -33,6 +33,8 @@ export interface CaptureReader {
   /** False when the file turned out truncated or corrupt (known once records() is exhausted). */
   readonly complete: boolean;
   readonly bytesRead: number;
+  /** Reports damage found past the reader (a record a later stage cannot read): warned like the reader's own, and the capture is not complete. */
+  warn(w: CaptureWarning): void;
 }
 
 const HEAD_SIZE = 1 << 16;
@@ -78,6 +80,9 @@ function readerOf(name: string, size: number, info: CaptureInfo, state: ReadStat
     },
     get bytesRead() {
       return state.bytesRead;
+    },
+    warn(w: CaptureWarning) {
+      state.warn(w);
     },
   };
 }
@@ -315,7 +320,15 @@ export async function parseCapture(bytes: Uint8Array, opts: ReadOptions = {}): P
  * logs). Frame numbers stay per capture, as Wireshark shows them for each file.
  */
 export class CaptureSet {
+  /** The capture being read (set by whoever iterates the readers in turn). */
+  current: CaptureReader | undefined;
+
   constructor(readonly readers: CaptureReader[]) {}
+
+  /** Damage found past the reader, reported on the capture being read (see CaptureReader.warn). */
+  warn(w: CaptureWarning): void {
+    (this.current ?? this.readers[0]!).warn(w);
+  }
 
   /** More than one capture: records then carry the name of their capture (`file`). */
   get multi(): boolean {

@@ -124,6 +124,7 @@ export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHe
       filteredWarned = true;
       state.warn({ code: 'filtered-log', message: FILTERED_LOG_MESSAGE, fileOffset, frame });
     }
+    state.check(rec, consumed);
     queue.push(rec);
     if (queue.length > 4096) stream.pause();
     notify();

@@ -176,7 +176,9 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
       const data = body.subarray(dataStart, dataStart + capLen);
       if (!iface || !(iface.linkType in LINK_TYPE_NAMES)) {
         if (!iface) state.warn({ code: 'bad-record', message: `frame ${frame} at byte offset ${blockOffset} names interface ${ifaceId}, which is not described`, fileOffset: blockOffset, frame });
-        batch.push({ frame, fileOffset: blockOffset, timeUs, packetType: undefined, direction: 'unknown', data, dataOffset: blockOffset + 8 + dataStart, originalLength: origLen, truncated: capLen < origLen, adapter: ifaceId });
+        const other: HciRecord = { frame, fileOffset: blockOffset, timeUs, packetType: undefined, direction: 'unknown', data, dataOffset: blockOffset + 8 + dataStart, originalLength: origLen, truncated: capLen < origLen, adapter: ifaceId };
+        state.check(other, carry.base + p);
+        batch.push(other);
         continue;
       }
       const f = linkFraming(iface.linkType, data);
@@ -198,6 +200,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
         filteredWarned = true;
         state.warn({ code: 'filtered-log', message: FILTERED_LOG_MESSAGE, fileOffset: blockOffset, frame });
       }
+      state.check(rec, carry.base + p);
       batch.push(rec);
     }
     carry.pos = p;

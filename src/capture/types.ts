@@ -51,13 +51,15 @@ export interface CaptureInfo {
 
 /** A problem found while reading: the reader goes on, or stops after the last complete record. */
 export interface CaptureWarning {
-  code: 'truncated-file' | 'bad-record' | 'truncated-record' | 'unsupported-link-type' | 'unknown-block' | 'filtered-log' | 'dropped-packets' | 'summary' | 'skipped-entry';
+  code: 'truncated-file' | 'bad-record' | 'truncated-record' | 'unsupported-link-type' | 'unknown-block' | 'filtered-log' | 'dropped-packets' | 'summary' | 'skipped-entry' | 'bad-timestamp' | 'empty-records';
   message: string;
   /** The input the warning is about (path, or `bugreport.zip:FS/…/btsnoop_hci.log`). */
   file?: string;
   /** Byte offset in the file the warning is about. */
   fileOffset?: number;
   frame?: number;
+  /** More detail for --verbose (e.g. the stack of an exception). */
+  detail?: string;
 }
 
 export interface ReadOptions {

@@ -1,8 +1,12 @@
 let cachedSecond = NaN;
 let cachedPrefix = '';
 
-/** ISO 8601 UTC with microseconds, e.g. 2020-11-23T19:14:08.286209Z (the NDJSON `time` format). */
+/**
+ * ISO 8601 UTC with microseconds, e.g. 2020-11-23T19:14:08.286209Z (the NDJSON `time` format); empty
+ * for a time no date can show (beyond ±275,760 years: a damaged record, which the reader warns about).
+ */
 export function isoTimeUs(timeUs: number): string {
+  if (!(Math.abs(timeUs) <= 8.64e18)) return '';
   const sec = Math.floor(timeUs / 1_000_000);
   // Date formatting is slow; captures have many packets per second, so cache the second's prefix.
   if (sec !== cachedSecond) {

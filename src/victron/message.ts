@@ -5,7 +5,7 @@
  * carries `problems`; `shapeOk` says whether every parameter had the CBOR type its opcode takes
  * (false suggests bytes that are not really a message: the stream reports those as unknown).
  */
-import { inflateSync } from 'node:zlib';
+import { inflateCapped } from '../util/inflate.js';
 import { cborToJs, readItem, type CborItem } from './cbor.js';
 
 /** What a parameter must be: a CBOR unsigned, an integer of either sign, a byte/text string, an array, or anything. */
@@ -76,7 +76,7 @@ export interface VictronMessageBody {
   pathValue?: unknown;
   /** 0x0e new path: the path. */
   text?: string;
-  /** 0x0d path list, after Qt qUncompress (absent when it does not uncompress: see problems, and params[1] for the bytes). */
+  /** 0x0d path list, after Qt qUncompress: absent when nothing inflates; when cut (more than PATH_LIST_MAX) or damaged, what inflated before, with the problem in `problems` (params[1] has the bytes). */
   pathList?: string;
   /** Every parameter item as parsed (offsets index the buffer given to parseMessage). */
   params: CborItem[];
@@ -117,13 +117,27 @@ const u16Of = (it: CborItem | undefined): number | undefined => {
   return v !== undefined && v <= 0xffff ? v : undefined;
 };
 
-/** Qt's qCompress format: 4-byte big-endian uncompressed length, then a zlib stream. Throws when it does not inflate. */
+/** More than any device's path list: what inflates beyond it is cut (and said so), not kept. */
+export const PATH_LIST_MAX = 1 << 20;
+
+/**
+ * Qt's qCompress format: 4-byte big-endian uncompressed length, then a zlib stream. Throws when it
+ * does not inflate whole; the output is capped at {@link PATH_LIST_MAX} (see qUncompressCapped).
+ */
 export function qUncompress(b: Uint8Array): Uint8Array {
-  if (b.length < 4) throw new Error('shorter than the 4-byte length header');
+  const r = qUncompressCapped(b);
+  if (r.problem) throw new Error(r.problem);
+  return r.data;
+}
+
+/** qUncompress that keeps what inflated before a cut or damage, with the problem in one line. */
+export function qUncompressCapped(b: Uint8Array, cap = PATH_LIST_MAX): { data: Uint8Array; problem?: string } {
+  if (b.length < 4) return { data: new Uint8Array(0), problem: 'shorter than the 4-byte length header' };
   const expected = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  const out = inflateSync(b.subarray(4));
-  if (out.length !== expected) throw new Error(`inflated to ${out.length} bytes, header says ${expected}`);
-  return out;
+  const r = inflateCapped(b.subarray(4), cap);
+  if (r.problem) return { data: r.data, problem: `${r.problem.message} (header says ${expected} bytes)` };
+  if (r.data.length !== expected) return { data: r.data, problem: `inflated to ${r.data.length} bytes, header says ${expected}` };
+  return { data: r.data };
 }
 
 function kindMatches(kind: ParamKind, major: number): boolean {
@@ -254,10 +268,12 @@ function interpret(m: VictronMessageBody): void {
     case 0x0d: {
       const b = p[1]!;
       if (b.major !== 'bytes') break;
-      try {
-        m.pathList = new TextDecoder().decode(qUncompress(b.value));
-      } catch (e) {
-        m.problems.push(`path list does not uncompress: ${(e as Error).message}`);
+      const r = qUncompressCapped(b.value);
+      if (!r.problem) m.pathList = new TextDecoder().decode(r.data);
+      else {
+        m.problems.push(`path list does not uncompress: ${r.problem}`);
+        // What inflated before the cut or the damage is shown, marked by the problem.
+        if (r.data.length > 0) m.pathList = new TextDecoder().decode(r.data);
       }
       break;
     }
