@@ -10,7 +10,7 @@
  * pcapng comments). A damaged input is copied up to the end of its last complete record.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { openCapture, type CaptureInfo, type CaptureWarning, type ReadOptions } from '../capture/index.js';
+import { CaptureError, detectCaptureFormat, openCapture, type CaptureInfo, type CaptureWarning, type ReadOptions } from '../capture/index.js';
 import { AttExtractor, type BluetoothEvent } from '../bluetooth/index.js';
 import { VictronDecoder } from '../victron/index.js';
 import type { ResolvedProfile } from '../profiles/index.js';
@@ -141,7 +141,35 @@ async function copyWithPatches(input: string, output: string, end: number, patch
   return changed;
 }
 
+/**
+ * Only a capture file itself can be patched in place: a bug report zip (or its text dump's btsnooz
+ * summary) holds the log compressed or re-encoded, and much more personal data besides.
+ */
+async function checkPlainCapture(input: string): Promise<void> {
+  let head = Buffer.alloc(0);
+  try {
+    const fh = await open(input, 'r');
+    try {
+      head = Buffer.alloc(16);
+      const { bytesRead } = await fh.read(head, 0, 16, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return; // openCapture gives the one-line error
+  }
+  if (detectCaptureFormat(head)) return;
+  const zip = head.length >= 2 && head[0] === 0x50 && head[1] === 0x4b;
+  throw new CaptureError(
+    `${input}: anonymize rewrites btsnoop, pcap and pcapng files only` +
+      (zip ? '; for an Android bug report, extract FS/data/misc/bluetooth/logs/btsnoop_hci.log and anonymize that (never share the bug report itself: it holds far more personal data)' : ''),
+    0,
+  );
+}
+
 export async function anonymizeCapture(input: string, output: string, opts: AnonymizeOptions): Promise<AnonymizeResult> {
+  await checkPlainCapture(input);
   const standIns = new StandIns(opts.seed);
   const locator = new Locator(standIns);
   opts.onPass?.(1, 'finding identifying values');
@@ -151,6 +179,7 @@ export async function anonymizeCapture(input: string, output: string, opts: Anon
   // Warnings and progress were reported by the first pass.
   const second = await locatePass(input, locator, opts, {});
   const end = second.bytesRead;
+  if (locator.unplaced > 0) throw new Error(`${input}: ${locator.unplaced} record(s) have no place in the file (not a plain capture file); nothing written`);
   const patches = locator.patches.sort((a, b) => a.offset - b.offset);
   opts.onPass?.(3, `writing ${output}`);
   const bytesChanged = await copyWithPatches(input, output, end, patches, locator.patterns());

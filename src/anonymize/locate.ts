@@ -70,6 +70,8 @@ export class Locator {
   readonly patches: Patch[] = [];
   readonly warnings: LocateWarning[] = [];
   places = 0;
+  /** Records whose bytes have no file offset (read from a zip or a text dump): they cannot be patched. */
+  unplaced = 0;
   /** ACL payload of each ACL record not yet used by a PDU: frame -> [fileOffset, length]. */
   private acl = new Map<number, [number, number]>();
   /** Segments of ATT values, by the frame that completed the PDU (what Victron ranges name). */
@@ -210,7 +212,10 @@ export class Locator {
   /** One HCI record: its addresses and keys, and (ACL) its payload's place for the layers above. */
   hci(rec: HciRecord): void {
     const off = rec.dataOffset;
-    if (off === undefined) return;
+    if (off === undefined) {
+      this.unplaced++;
+      return;
+    }
     const data = rec.data;
     const packet = rec.packetType;
     // ACL packets: only SMP (single-fragment) has sites; skip the site lookup for the bulk of ATT traffic.

@@ -18,6 +18,7 @@ import { att, command, concatBytes, disconnectionComplete, hex, leConnectionComp
 import { deviceTransfer, discovery, Session } from '../helpers/session.js';
 import { decodeAll, profiles } from '../helpers/decode.js';
 import { REPO, SHARED_CAPTURES, tshark } from '../helpers/tshark.js';
+import { buildZip } from '../helpers/bugreport.js';
 
 const DEVICE = 'fd:d4:50:0f:6c:1b';
 const LOCAL = '00:1a:7d:da:71:13';
@@ -293,4 +294,14 @@ test('anonymize: sample captures and the real SmartShunt capture decode the same
   assert.equal(readFileSync(files[3]!).includes(Buffer.from(SERIAL)), true);
   assert.equal(real.includes(Buffer.from(SERIAL)), false);
   assert.equal(execFileSync('tshark', ['-r', path.join(dir, 'sample-smartshunt-bluez-2020-part1.btsnoop'), '-Y', 'frame contains "SmartShunt HQ"', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').filter(Boolean).length, 7);
+});
+
+test('anonymize: a bug report zip is refused (exit 1, nothing written), with how to get the snoop log out', async () => {
+  const input = path.join(dir, 'bugreport.zip');
+  const output = path.join(dir, 'bugreport-out.btsnoop');
+  writeFileSync(input, await buildZip([{ name: 'FS/data/misc/bluetooth/logs/btsnoop_hci.log', data: formats[0]![1] }]));
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/vgatt.js'), 'anonymize', input, output], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /btsnoop, pcap and pcapng files only; for an Android bug report, extract FS\/data\/misc\/bluetooth\/logs\/btsnoop_hci\.log/);
+  assert.equal(existsSync(output), false);
 });
