@@ -11,6 +11,7 @@ import { parseVictronManufacturerData, VICTRON_COMPANY_ID, type VictronAdvertFie
 export { parseAdvertisingReports, extendedEventTypeName, LEGACY_EVENT_TYPES, type AdvertisingReport, type AdvertisingReportEvent, type AdvertisingAddressType } from './reports.js';
 export { parseAdvertisingData, AD_TYPE_NAMES, type AdStructure, type ManufacturerData, type AdvertisingData } from './ad.js';
 export { parseVictronManufacturerData, VICTRON_COMPANY_ID, PRODUCT_ADVERTISEMENT, type VictronAdvertFields } from './victron.js';
+export { decryptReadout } from './crypto.js';
 
 /** One advertisement (one report, or an extended report chain put back together). */
 export interface Advert {

@@ -17,7 +17,7 @@ import type { HciRecord } from '../capture/types.js';
 import { HciPacketType } from '../capture/types.js';
 import { hciSites, type AttPdu, type ByteSite } from '../bluetooth/index.js';
 import { parseMessage, readItem, type CborItem, type VictronRecord } from '../victron/index.js';
-import { parseAdvertisingData, parseAdvertisingReports } from '../adverts/index.js';
+import { decryptReadout, parseAdvertisingData, parseAdvertisingReports, parseVictronManufacturerData, VICTRON_COMPANY_ID } from '../adverts/index.js';
 import { SENSITIVE_BY_ID, SERIAL_PATTERN, type RegisterSecret } from './registers.js';
 import type { StandIns } from './standins.js';
 
@@ -250,11 +250,36 @@ export class Locator {
       this.address(data, segs, r.addressOffset, `${r.kind} advertising report address`, false);
       // Extended reports: Direct_Address 14 bytes after Address (Core spec Vol 4 Part E 7.7.65.13).
       if (r.kind === 'extended') this.address(data, segs, r.addressOffset + 14, 'extended advertising report direct address', false);
-      for (const st of parseAdvertisingData(r.data).structures) {
+      const ad = parseAdvertisingData(r.data);
+      for (const st of ad.structures) {
         // 0x1b LE Bluetooth Device Address (Core Supplement Part A 1.16); names are swept for serial numbers.
         if (st.type === 0x1b && st.data.length >= 6) this.address(data, segs, r.dataOffset + st.offset + 2, 'advertised LE Bluetooth Device Address', false);
       }
+      if (this.mode === 'patch') for (const m of ad.manufacturer) if (m.companyId === VICTRON_COMPANY_ID) this.readout(data, segs, r.address, r.dataOffset + m.offset, m.data);
     }
+  }
+
+  /** Advertisement keys (register 0xEC65) the devices sent, by device address: originals. */
+  private readonly advertKeys = new Map<string, Uint8Array[]>();
+
+  /**
+   * An Instant Readout advert encrypted with a key the capture also holds (register 0xEC65): the
+   * key is replaced, so the record is re-encrypted with the stand-in key (AES-CTR: same length, same
+   * IV) and its key check byte set to the stand-in's first byte. The readout still decrypts, with
+   * the stand-in key, to the same values.
+   */
+  private readout(data: Uint8Array, segs: Segments, address: string, at: number, md: Uint8Array): void {
+    const f = parseVictronManufacturerData(md);
+    if (!f?.encrypted || f.keyCheck === undefined || f.iv === undefined || f.encrypted.length === 0) return;
+    const keys = this.advertKeys.get(address);
+    const key = keys && [...keys].reverse().find((k) => k[0] === f.keyCheck);
+    if (!key) return;
+    const standIn = this.standIns.bytes(key, 'register 0xEC65');
+    const plain = decryptReadout(key, f.iv, f.encrypted);
+    const out = new Uint8Array(1 + f.encrypted.length);
+    out[0] = standIn[0]!;
+    out.set(decryptReadout(standIn, f.iv, plain), 1);
+    this.write(segs, at + 7, out);
   }
 
   private site(data: Uint8Array, segs: Segments, s: ByteSite): void {
@@ -347,7 +372,7 @@ export class Locator {
       const m = parseMessage(r.bytes, 0);
       if (m.ok) {
         const p = m.message.params;
-        if (r.type === 0x08 && m.message.register !== undefined && p[2]?.major === 'bytes') this.register(m.message.register, r.bytes, segs, p[2]);
+        if (r.type === 0x08 && m.message.register !== undefined && p[2]?.major === 'bytes') this.register(m.message.register, r.bytes, segs, p[2], r.direction === 'device-to-host' ? r.device : undefined);
         if (r.type === 0x06 && p[1]?.major === 'array') {
           const c = p[1].children;
           for (let i = 0; i + 1 < c.length; i += 2) {
@@ -374,7 +399,7 @@ export class Locator {
     return out;
   }
 
-  private register(register: number, bytes: Uint8Array, segs: Segments, item: CborItem): void {
+  private register(register: number, bytes: Uint8Array, segs: Segments, item: CborItem, device?: string): void {
     const kind = SENSITIVE_BY_ID.get(register);
     if (!kind) return;
     const spans = this.spans(bytes, item);
@@ -388,6 +413,11 @@ export class Locator {
       vsegs.push(...subSegments(segs, a, b - a));
     }
     this.value(kind, register, value, vsegs);
+    if (register === 0xec65 && value.length === 16 && device !== undefined && this.mode === 'learn') {
+      const list = this.advertKeys.get(device) ?? [];
+      if (!list.some((k) => Buffer.from(k).equals(value))) list.push(value.slice());
+      this.advertKeys.set(device, list);
+    }
   }
 
   private value(kind: RegisterSecret, register: number, value: Uint8Array, segs: Segments): void {
