@@ -86,11 +86,44 @@ interface ConnState {
   roles: Map<number, CharacteristicRole>;
   layout?: { control: number; lastData: number; data: number };
   profile?: ResolvedProfile;
+  /** Why `profile` was chosen (product id, GAP name, handle layout, forced), for the report and doctor. */
+  profileReason?: string;
   name?: string;
+  /** How the name was learned: "frame 12, handle 0x0003 (GAP Device Name)". */
+  nameFrom?: string;
   productId?: number;
+  productFrom?: string;
   pending: Map<string, PendingReq[]>;
   /** Read Response values by handle, kept until the GAP name is known (reads often precede discovery). */
   reads?: Map<number, Uint8Array>;
+}
+
+/** The profile a session got and why. */
+export interface SessionProfile {
+  session?: number;
+  connection: number;
+  device?: string;
+  profile?: string;
+  reason?: string;
+  name?: string;
+  productId?: number;
+  /** Control, LastData and Data handles in use. */
+  handles?: { control: number; lastData: number; data: number };
+}
+
+/** What a device told about itself in one session, carried to its next sessions (reconnections read nothing again). */
+interface DeviceIdentity {
+  name?: string;
+  nameFrom?: string;
+  productId?: number;
+  productFrom?: string;
+}
+
+/** A read value that is a device name: printable UTF-8 text, no control bytes. */
+function asName(v: Uint8Array): string | undefined {
+  if (v.length < 2 || v.length > 64) return undefined;
+  const t = Buffer.from(v).toString('utf8').replace(/\0+$/, '');
+  return /^[\p{L}\p{N}\p{P}\p{S} ]+$/u.test(t) && !t.includes('\uFFFD') ? t : undefined;
 }
 
 export interface VictronDecoderOptions {
@@ -122,6 +155,9 @@ export class VictronDecoder {
   private layouts: { control: number; lastData: number; data: number }[];
   private fallback: ResolvedProfile | undefined;
   private unansweredList: UnansweredRequest[] = [];
+  private identities = new Map<string, DeviceIdentity>();
+  /** Every session's connection state stays reachable for profileOf() (small: no pending data after close). */
+  private closed: ConnState[] = [];
   /** The capture being read, when a run reads several (set by the pipeline). */
   file: string | undefined;
 
@@ -147,8 +183,11 @@ export class VictronDecoder {
     if (!c) {
       c = { key, connection: pdu.connection, device: pdu.device, roles: new Map(), pending: new Map() };
       if (pdu.session !== undefined) c.session = pdu.session;
+      const known = pdu.device !== undefined ? this.identities.get(pdu.device) : undefined;
+      if (known) Object.assign(c, known);
       if (this.opts.profile) {
         c.profile = this.opts.profile;
+        c.profileReason = 'forced (--profile)';
         if (this.opts.profile.defaultHandles[0]) this.setLayout(c, this.opts.profile.defaultHandles[0]);
       }
       this.conns.set(key, c);
@@ -161,16 +200,55 @@ export class VictronDecoder {
     for (const [h, r] of [[l.control, 'control'], [l.lastData, 'lastData'], [l.data, 'data']] as const) if (!c.roles.has(h)) c.roles.set(h, r);
   }
 
-  private setName(c: ConnState, v: Uint8Array): void {
-    c.name = Buffer.from(v).toString('utf8').replace(/\0+$/, '');
+  private setName(c: ConnState, v: Uint8Array | string, from: string): void {
+    c.name = typeof v === 'string' ? v : Buffer.from(v).toString('utf8').replace(/\0+$/, '');
+    c.nameFrom = from;
     c.reads = undefined;
+    this.remember(c);
     this.chooseFor(c);
   }
 
+  private remember(c: ConnState): void {
+    if (c.device === undefined) return;
+    const id: DeviceIdentity = {};
+    if (c.name !== undefined) Object.assign(id, { name: c.name, nameFrom: c.nameFrom });
+    if (c.productId !== undefined) Object.assign(id, { productId: c.productId, productFrom: c.productFrom });
+    this.identities.set(c.device, id);
+  }
+
+  /** Product id (register 0x0100) wins over the GAP name, which wins over the handle layout (shared by SmartShunt and SmartSolar). */
   private chooseFor(c: ConnState): void {
     if (this.opts.profile) return;
-    const p = chooseProfile(this.opts.profiles, { name: c.name, productId: c.productId, handles: c.layout });
+    const ps = this.opts.profiles;
+    const h = (n: number) => '0x' + n.toString(16).padStart(4, '0');
+    let p = c.productId !== undefined ? chooseProfile(ps, { productId: c.productId }) : undefined;
+    if (p) c.profileReason = `product id 0x${c.productId!.toString(16).toUpperCase().padStart(4, '0')} (register 0x0100, ${c.productFrom})`;
+    else if (c.name !== undefined && (p = chooseProfile(ps, { name: c.name }))) c.profileReason = `GAP device name ${JSON.stringify(c.name)} (${c.nameFrom})`;
+    else if (c.layout && (p = chooseProfile(ps, { handles: c.layout }))) {
+      const same = ps.filter((x) => x.profile.match && x.defaultHandles.some((l) => l.control === c.layout!.control && l.lastData === c.layout!.lastData && l.data === c.layout!.data));
+      c.profileReason = `handle layout Control ${h(c.layout.control)}, LastData ${h(c.layout.lastData)}, Data ${h(c.layout.data)}${same.length > 1 ? ` (shared by ${same.map((x) => x.id).join(', ')}: first one taken, no product id or name seen)` : ''}`;
+    }
     if (p) c.profile = p;
+  }
+
+  /** The profile of each session and why it was chosen (sessions with Victron traffic). */
+  sessionProfiles(): SessionProfile[] {
+    const out: SessionProfile[] = [];
+    for (const c of [...this.closed, ...this.conns.values()]) {
+      if (!c.layout && !c.profile) continue;
+      const p = c.profile ?? this.fallback;
+      out.push({
+        ...(c.session !== undefined ? { session: c.session } : {}),
+        connection: c.connection,
+        ...(c.device !== undefined ? { device: c.device } : {}),
+        ...(p ? { profile: p.id } : {}),
+        reason: c.profileReason ?? (p ? 'no product id, name or known handle layout: the generic profile' : undefined),
+        ...(c.name !== undefined ? { name: c.name } : {}),
+        ...(c.productId !== undefined ? { productId: c.productId } : {}),
+        ...(c.layout ? { handles: c.layout } : {}),
+      });
+    }
+    return out.sort((a, b) => (a.session ?? 0) - (b.session ?? 0));
   }
 
   /** The Victron role of an ATT handle on this connection, or undefined for other attributes. */
@@ -224,14 +302,23 @@ export class VictronDecoder {
     const c = this.conn(pdu);
     // What the GATT layer tells about the device: its GAP name (Device Name, 2a00), even when it
     // was read before the discovery that says which handle holds it.
-    if (!c.name) {
-      if (pdu.opcode === 0x0b && pdu.uuid === '2a00' && pdu.value) this.setName(c, pdu.value);
-      else if (pdu.opcode === 0x0b && pdu.handle !== undefined && pdu.value && pdu.uuid === undefined) {
-        c.reads ??= new Map();
-        if (c.reads.size < 32) c.reads.set(pdu.handle, pdu.value.slice(0, 64));
-      } else if (c.reads && (pdu.opcode === 0x09 || pdu.opcode === 0x05 || pdu.opcode === 0x11) && this.opts.uuidOf) {
-        for (const [h, val] of c.reads) if (this.opts.uuidOf(c.connection, c.device, h) === '2a00') this.setName(c, val);
+    if (!c.nameFrom?.includes('2a00') && pdu.opcode === 0x0b && pdu.value) {
+      const h = pdu.handle;
+      const where = `frame ${pdu.frame}, handle 0x${(h ?? 0).toString(16).padStart(4, '0')}`;
+      if (pdu.uuid === '2a00') this.setName(c, pdu.value, `read in ${where}, Device Name 2a00`);
+      else if (h !== undefined && pdu.uuid === undefined && !c.name) {
+        // Android reads the Device Name (handle 0x0003 on these devices) before any discovery, and
+        // reconnections often have no discovery at all: a read whose text a profile's name pattern
+        // matches is taken as the name now; discovery can still confirm it.
+        const text = asName(pdu.value);
+        if (text !== undefined && chooseProfile(this.opts.profiles, { name: text })) this.setName(c, text, `read in ${where} before discovery`);
+        else {
+          c.reads ??= new Map();
+          if (c.reads.size < 32) c.reads.set(h, pdu.value.slice(0, 64));
+        }
       }
+    } else if (c.reads && !c.name && (pdu.opcode === 0x09 || pdu.opcode === 0x05 || pdu.opcode === 0x11) && this.opts.uuidOf) {
+      for (const [h, val] of c.reads) if (this.opts.uuidOf(c.connection, c.device, h) === '2a00') this.setName(c, val, `read on handle 0x${h.toString(16).padStart(4, '0')}, Device Name 2a00 by discovery`);
     }
     const role = this.role(c, pdu);
     if (!role || pdu.handle === undefined) return [];
@@ -296,10 +383,7 @@ export class VictronDecoder {
       if (def) common.registerName = def.name;
       if (d.unit) common.unit = d.unit;
       if (d.problem) common.problem = d.problem;
-      if (m.register === 0x0100 && m.raw.length >= 3 && !c.productId) {
-        c.productId = m.raw[1]! | (m.raw[2]! << 8);
-        this.chooseFor(c);
-      }
+      if (m.register === 0x0100 && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
       if (c.pending.size > 0) this.answer(c, `${m.instance}/r${m.register}`, common, [0x05]);
       out.push(common);
       return;
@@ -328,10 +412,7 @@ export class VictronDecoder {
       case 0x08: {
         const rec: VictronRecord = { ...common };
         if (m.register !== undefined) Object.assign(rec, m.raw ? this.value(profile, m.register, m.raw) : { register: m.register, registerName: regName(m.register) });
-        if (m.register === 0x0100 && m.raw && m.raw.length >= 3 && !c.productId) {
-          c.productId = m.raw[1]! | (m.raw[2]! << 8);
-          this.chooseFor(c);
-        }
+        if (m.register === 0x0100 && m.raw && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
         this.answer(c, `${m.instance}/r${m.register}`, rec, [0x05]);
         out.push(rec);
         return;
@@ -375,6 +456,16 @@ export class VictronDecoder {
       default:
         out.push(common);
     }
+  }
+
+  /** A product id answer: taken when a profile knows it (other instances answer 0x0100 with other ids). */
+  private productId(c: ConnState, raw: Uint8Array, frame: number, instance: number | undefined): void {
+    const id = raw[1]! | (raw[2]! << 8);
+    if (!chooseProfile(this.opts.profiles, { productId: id })) return;
+    c.productId = id;
+    c.productFrom = `frame ${frame}${instance !== undefined ? `, instance ${instance}` : ''}`;
+    this.remember(c);
+    this.chooseFor(c);
   }
 
   private value(profile: ResolvedProfile | undefined, register: number, raw: Uint8Array): Partial<VictronRecord> {
@@ -436,6 +527,7 @@ export class VictronDecoder {
     const c = this.conns.get(key);
     if (!c) return [];
     this.conns.delete(key);
+    if ((c.layout || c.profile) && this.closed.length < 100_000) this.closed.push(c);
     const why = e.end === 'reset' ? 'an HCI Reset' : e.end === 'reconnect' ? 'a new connection on the same handle' : e.end === 'file-gap' ? 'the end of the file (the next one starts much later)' : 'the disconnection';
     return this.closeConn(c, `transfer cut short by ${why}`);
   }
@@ -444,6 +536,7 @@ export class VictronDecoder {
   finish(): VictronRecord[] {
     const out: VictronRecord[] = [];
     for (const c of this.conns.values()) out.push(...this.closeConn(c, 'transfer cut short by the end of the capture'));
+    for (const c of this.conns.values()) if (c.layout || c.profile) this.closed.push(c);
     this.conns.clear();
     return out;
   }
