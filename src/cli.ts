@@ -248,7 +248,7 @@ async function runReport(files: string[], output: string | undefined, profileArg
     noVictron(files);
     return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
   }
-  const report = builder.build(scan.extractor.gattDatabases());
+  const report = builder.build(scan.extractor.gattDatabases(), scan.extractor.sessions(), scan.decoder.sessionProfiles());
   report.instantReadout = readouts;
   if (output) {
     writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? reportToHtml(report) : reportToText(report));

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { RegisterStats, Report } from './index.js';
+import { profileReasons, sessionRows, SESSION_HEAD, type RegisterStats, type Report } from './index.js';
 import { readoutDeviceSummary, readoutDeviceTitle } from './readout.js';
 
 const require = createRequire(import.meta.url);
@@ -55,8 +55,15 @@ export function reportToHtml(r: Report): string {
   body.push(`<h1>victron-gatt report</h1><p class="meta">${esc(r.capture)} (${esc(r.format)}), generated ${esc(r.generated)}</p>`);
   if (r.connections.length === 0) body.push(r.instantReadout?.length ? '<p>No Victron GATT traffic in this capture (advertisements only).</p>' : '<p>No Victron traffic found in this capture.</p>');
   r.connections.forEach((c, ci) => {
-    body.push(`<section class="connection"><h2>Connection 0x${c.connection.toString(16).padStart(4, '0')} ${esc(c.device ?? '(address unknown)')} <span class="profile">${esc(c.profile ?? '')}</span></h2>`);
-    body.push(`<p>Frames ${c.firstFrame}–${c.lastFrame}: ${c.counts.message} messages, ${c.counts.control} control, <span class="${c.counts.unknown ? 'unknown' : ''}">${c.counts.unknown} unknown</span>, ${c.counts.padding} padding.</p>`);
+    body.push(`<section class="connection"><h2>Device ${esc(c.device ?? `(address unknown, connection 0x${c.connection.toString(16).padStart(4, '0')})`)} <span class="profile">${esc(c.profile ?? '')}</span></h2>`);
+    body.push(`<p>${c.sessions.length} session(s), in total ${c.counts.message} messages, ${c.counts.control} control, <span class="${c.counts.unknown ? 'unknown' : ''}">${c.counts.unknown} unknown</span>, ${c.counts.padding} padding.</p>`);
+    for (const why of profileReasons(c)) body.push(`<p class="why">${esc(why)}</p>`);
+    if (c.sessions.length) {
+      body.push(`<table class="sessions"><tr>${SESSION_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`);
+      const rows = sessionRows(c);
+      c.sessions.forEach((s, i) => body.push(`<tr data-session="${s.session ?? ''}"${s.counts.unknown ? ' class="unknown"' : ''}>${rows[i]!.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`));
+      body.push('</table>');
+    }
     if (c.gatt && c.gatt.services.length) {
       body.push('<details><summary>GATT layout</summary><table class="gatt"><tr><th>handle</th><th>UUID</th><th>properties</th></tr>');
       for (const s of c.gatt.services) {

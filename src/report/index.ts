@@ -4,8 +4,8 @@
  * registers (each chart series is decimated to at most MAX_POINTS), never by the number of messages.
  */
 import type { CaptureWarning } from '../capture/types.js';
-import type { GattDatabase } from '../bluetooth/types.js';
-import type { VictronRecord } from '../victron/index.js';
+import type { GattDatabase, SessionEnd, SessionInfo } from '../bluetooth/types.js';
+import type { SessionProfile, VictronRecord } from '../victron/index.js';
 import { readoutToText, type ReadoutDeviceReport } from './readout.js';
 
 export { ReadoutReportBuilder, type ReadoutDeviceReport, type ReadoutFieldStats } from './readout.js';
@@ -45,13 +45,41 @@ export interface RegisterStats {
   changesOmitted: number;
 }
 
+type Counts = { message: number; control: number; unknown: number; padding: number };
+
+/** One connection session of a device (connect -> disconnect): what `report` lists under the device. */
+export interface SessionReport {
+  session?: number;
+  connection: number;
+  /** The capture (when the run reads several). */
+  file?: string;
+  profile?: string;
+  /** Why the profile was chosen (product id, GAP name, handle layout). */
+  profileReason?: string;
+  /** Frames of the connection and disconnection events (or first/last packet), when the ATT layer knows them. */
+  startFrame?: number;
+  endFrame?: number;
+  /** Unix ms of the start and end of the session (events, else its first and last Victron record). */
+  startMs?: number;
+  endMs?: number;
+  end?: SessionEnd;
+  /** Frames of its first and last Victron record. */
+  firstFrame?: number;
+  lastFrame?: number;
+  counts: Counts;
+}
+
+/** One device (peer address; a connection handle when the address is unknown), with its totals and sessions. */
 export interface ConnectionReport {
   connection: number;
   device?: string;
   profile?: string;
   firstFrame: number;
   lastFrame: number;
-  counts: { message: number; control: number; unknown: number; padding: number };
+  /** Totals over the device's sessions. */
+  counts: Counts;
+  /** In capture order; the sessions boundaries are where the charts break. */
+  sessions: SessionReport[];
   registers: RegisterStats[];
   unknownRegisters: RegisterStats[];
   gatt?: GattDatabase;
@@ -96,7 +124,10 @@ function median(xs: number[]): number {
 interface Conn {
   rep: ConnectionReport;
   regs: Map<number, Series>;
+  sessions: Map<number | undefined, SessionReport & { firstUs: number; lastUs: number }>;
 }
+
+const zero = (): Counts => ({ message: 0, control: 0, unknown: 0, padding: 0 });
 
 export class ReportBuilder {
   private conns = new Map<string, Conn>();
@@ -118,16 +149,28 @@ export class ReportBuilder {
   }
 
   add(r: VictronRecord): void {
-    const key = `${r.connection}/${r.device ?? ''}`;
+    // One entry per device: its sessions (reconnections) are listed under it.
+    const key = r.device ?? `handle ${r.connection}`;
     let c = this.conns.get(key);
     if (!c) {
-      c = { rep: { connection: r.connection, device: r.device, profile: r.profile, firstFrame: r.frame, lastFrame: r.frame, counts: { message: 0, control: 0, unknown: 0, padding: 0 }, registers: [], unknownRegisters: [] }, regs: new Map() };
+      c = { rep: { connection: r.connection, device: r.device, profile: r.profile, firstFrame: r.frame, lastFrame: r.frame, counts: zero(), sessions: [], registers: [], unknownRegisters: [] }, regs: new Map(), sessions: new Map() };
       this.conns.set(key, c);
     }
     const rep = c.rep;
-    rep.lastFrame = Math.max(rep.lastFrame, r.frame);
+    rep.lastFrame = r.file === undefined ? Math.max(rep.lastFrame, r.frame) : r.frame;
     rep.counts[r.kind]++;
     if (r.profile) rep.profile = r.profile;
+    let ses = c.sessions.get(r.session);
+    if (!ses) {
+      ses = { connection: r.connection, counts: zero(), firstFrame: r.frame, lastFrame: r.frame, firstUs: r.timeUs, lastUs: r.timeUs };
+      if (r.session !== undefined) ses.session = r.session;
+      if (r.file !== undefined) ses.file = r.file;
+      c.sessions.set(r.session, ses);
+    }
+    ses.counts[r.kind]++;
+    ses.lastFrame = r.frame;
+    ses.lastUs = r.timeUs;
+    if (r.profile) ses.profile = r.profile;
     if (r.kind === 'unknown') this.issue({ frame: r.frame, kind: 'unknown bytes', message: `${r.reason ?? 'unknown'} (frames ${r.frames.join(', ')}, connection 0x${r.connection.toString(16).padStart(4, '0')})`, hex: Buffer.from(r.bytes).toString('hex') });
     if (r.kind !== 'message' || r.type !== 0x08 || r.register === undefined || !r.raw) return;
     let s = c.regs.get(r.register);
@@ -186,9 +229,38 @@ export class ReportBuilder {
     }
   }
 
-  build(gatt: GattDatabase[] = []): Report {
+  /**
+   * The report. `sessions` (AttExtractor.sessions()) adds each session's connect/disconnect frames,
+   * times and how it ended, and the device's sessions without Victron traffic; `profiles`
+   * (VictronDecoder.sessionProfiles()) says why each session got its profile.
+   */
+  build(gatt: GattDatabase[] = [], sessions: SessionInfo[] = [], profiles: SessionProfile[] = []): Report {
     const connections: ConnectionReport[] = [];
+    const infoOf = new Map(sessions.map((x) => [x.session, x]));
+    const whyOf = new Map(profiles.map((x) => [x.session, x]));
     for (const c of this.conns.values()) {
+      if (c.rep.device !== undefined) {
+        // The device's sessions that carried no Victron record (e.g. connected and dropped at once).
+        for (const x of sessions) if (x.device === c.rep.device && !c.sessions.has(x.session)) c.sessions.set(x.session, { session: x.session, connection: x.connection, counts: zero(), firstUs: x.startTimeUs, lastUs: x.endTimeUs ?? x.startTimeUs, ...(x.file !== undefined ? { file: x.file } : {}), firstFrame: undefined, lastFrame: undefined });
+      }
+      const list = [...c.sessions.values()].sort((a, b) => (a.session ?? 0) - (b.session ?? 0));
+      c.rep.sessions = list.map(({ firstUs, lastUs, ...rest }) => {
+        const out: SessionReport = { ...rest };
+        if (out.firstFrame === undefined) delete out.firstFrame;
+        if (out.lastFrame === undefined) delete out.lastFrame;
+        const info = rest.session !== undefined ? infoOf.get(rest.session) : undefined;
+        out.startMs = Math.round((info?.startTimeUs ?? firstUs) / 1000);
+        out.endMs = Math.round((info?.endTimeUs ?? lastUs) / 1000);
+        if (info) {
+          out.startFrame = info.startFrame;
+          if (info.endFrame !== undefined) out.endFrame = info.endFrame;
+          if (info.end !== undefined) out.end = info.end;
+        }
+        const why = rest.session !== undefined ? whyOf.get(rest.session) : undefined;
+        if (why?.reason) out.profileReason = why.reason;
+        if (why?.profile && !out.profile) out.profile = why.profile;
+        return out;
+      });
       for (const s of c.regs.values()) {
         const st = s.stats;
         st.status = !s.fractional && s.distinct.size >= 1 && s.distinct.size <= MAX_STATES && (st.unit === undefined || Object.keys(st.labels).length > 0);
@@ -217,12 +289,49 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)];
 }
 
+const hms = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().slice(11, 19));
+const span = (a?: number, b?: number) => (a === undefined ? '' : b === undefined || b === a ? String(a) : `${a}-${b}`);
+const END_TEXT: Record<SessionEnd, string> = { disconnect: 'disconnect', reset: 'HCI reset', reconnect: 'new connection', 'file-gap': 'end of file', 'end-of-capture': 'end of capture' };
+
+/** The sessions table of a device: handle, profile, frames, time span, counts, how it ended. */
+export function sessionRows(c: ConnectionReport): string[][] {
+  return c.sessions.map((s) => [
+    String(s.session ?? '-'),
+    '0x' + s.connection.toString(16).padStart(4, '0'),
+    s.profile ?? '-',
+    span(s.startFrame ?? s.firstFrame, s.endFrame ?? s.lastFrame) + (s.file ? ` (${s.file})` : ''),
+    `${hms(s.startMs)}-${hms(s.endMs)}`,
+    s.startMs !== undefined && s.endMs !== undefined ? `${((s.endMs - s.startMs) / 1000).toFixed(1)} s` : '',
+    String(s.counts.message),
+    String(s.counts.control),
+    String(s.counts.unknown),
+    String(s.counts.padding),
+    s.end ? END_TEXT[s.end] : '',
+  ]);
+}
+
+/** Per profile the device got: which sessions, and why (the first session's reason). */
+export function profileReasons(c: ConnectionReport): string[] {
+  const by = new Map<string, SessionReport[]>();
+  for (const s of c.sessions) if (s.profile) by.set(s.profile, [...(by.get(s.profile) ?? []), s]);
+  return [...by].map(([p, list]) => {
+    const first = list.find((s) => s.profileReason);
+    const which = by.size === 1 ? '' : ` in session${list.length > 1 ? 's' : ''} ${list.map((s) => s.session ?? '-').join(', ')}`;
+    return `profile ${p}${which}: ${first ? `${first.profileReason}${c.sessions.length > 1 && first.session !== undefined ? ` (session ${first.session})` : ''}` : 'no reason recorded'}`;
+  });
+}
+
+export const SESSION_HEAD = ['session', 'handle', 'profile', 'frames', 'time (UTC)', 'duration', 'messages', 'control', 'unknown', 'padding', 'ended by'];
+
 export function reportToText(r: Report): string {
   const out: string[] = [`Report of ${r.capture} (${r.format})`, ''];
   if (r.connections.length === 0) out.push(r.instantReadout?.length ? 'No Victron GATT traffic in this capture (advertisements only).' : 'No Victron traffic found in this capture.', '');
   for (const c of r.connections) {
-    out.push(`Connection 0x${c.connection.toString(16).padStart(4, '0')} ${c.device ?? '(address unknown)'}  profile ${c.profile ?? '-'}  frames ${c.firstFrame}-${c.lastFrame}`);
-    out.push(`  ${c.counts.message} messages, ${c.counts.control} control, ${c.counts.unknown} unknown, ${c.counts.padding} padding`);
+    const n = c.sessions.length;
+    out.push(`Device ${c.device ?? `(address unknown, connection 0x${c.connection.toString(16).padStart(4, '0')})`}  profile ${c.profile ?? '-'}  ${n} session${n === 1 ? '' : 's'}`);
+    out.push(`  total: ${c.counts.message} messages, ${c.counts.control} control, ${c.counts.unknown} unknown, ${c.counts.padding} padding`);
+    for (const why of profileReasons(c)) out.push(`  ${why}`);
+    if (n) out.push(...table(SESSION_HEAD, sessionRows(c)).map((l) => '  ' + l));
     if (c.gatt) for (const s of c.gatt.services) for (const ch of s.characteristics) out.push(`  GATT ${h4(ch.valueHandle)} ${ch.uuid} [${ch.propertyNames.join(', ')}]`);
     out.push('');
     if (c.registers.length) {

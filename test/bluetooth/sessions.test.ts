@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { scanAtt } from '../../src/pipeline.js';
 import { SHARED_CAPTURES, tshark } from '../helpers/tshark.js';
+import { tsharkSessions } from '../helpers/sessions.js';
 import { parseCapture } from '../../src/capture/index.js';
 import { extractAtt } from '../../src/bluetooth/index.js';
 import { writeBtsnoop, type HciPacket } from '../helpers/capture-writer.js';
@@ -14,16 +15,7 @@ import { writeBtsnoop, type HciPacket } from '../helpers/capture-writer.js';
 const SHUNT = path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop');
 
 test('SmartShunt sessions match tshark connect/disconnect events (count, frames, handle, device)', async () => {
-  // tshark: LE (Enhanced) Connection Complete and Disconnection Complete, successful ones.
-  const rows = tshark(['-r', SHUNT, '-Y', '(bthci_evt.le_meta_subevent in {1, 10} || bthci_evt.code == 5) && bthci_evt.status == 0', '-T', 'fields', '-e', 'frame.number', '-e', 'bthci_evt.code', '-e', 'bthci_evt.connection_handle', '-e', 'bthci_evt.bd_addr'])
-    .trim()
-    .split('\n')
-    .map((l) => l.split('\t'));
-  const expected: { start: number; end?: number; connection: number; device: string }[] = [];
-  for (const [frame, code, handle, addr] of rows) {
-    if (code === '0x3e') expected.push({ start: Number(frame), connection: parseInt(handle!, 16), device: addr! });
-    else expected.at(-1)!.end = Number(frame);
-  }
+  const expected = tsharkSessions(SHUNT);
   assert.equal(expected.length, 8);
   const scan = await scanAtt(SHUNT);
   const perSession = new Map<number, number[]>();

@@ -14,6 +14,7 @@ import { ReportBuilder, reportToText } from '../../src/report/index.js';
 import { chartSpec, reportToHtml } from '../../src/report/html.js';
 import type { VictronRecord } from '../../src/victron/index.js';
 import { REPO, SHARED_CAPTURES } from '../helpers/tshark.js';
+import { tsharkSessions } from '../helpers/sessions.js';
 
 const OUT = path.join(REPO, 'test/out');
 mkdirSync(OUT, { recursive: true });
@@ -31,10 +32,26 @@ function chromiumPath(): string {
 test('text report: devices, register table, unknowns with frames', () => {
   const r = vgatt('report', path.join(REPO, 'captures/smartshunt-orion-session.btsnoop'));
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /Connection 0x0040 fd:d4:50:0f:6c:1b {2}profile smartshunt/);
+  assert.match(r.out, /Device fd:d4:50:0f:6c:1b {2}profile smartshunt {2}1 session\n/);
   assert.match(r.out, /0xED8D {4}Battery voltage +V +1 +13\.27 +13\.27 +13\.27 +13\.27/);
   assert.match(r.out, /0x0120 {4}Uptime +s +3 +1810 +1812 +1810 +1812/);
   assert.match(r.out, /frame 92: unknown bytes: transfer cut short by the disconnection .*\[080319ed8d42\]/);
+});
+
+test('text report: the SmartShunt sessions under their device, as tshark sees the connections', () => {
+  const file = path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop');
+  const r = vgatt('report', file);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Device fd:d4:50:0f:6c:1b {2}profile smartshunt {2}8 sessions$/m);
+  assert.match(r.out, /^ {2}profile smartshunt: GAP device name "SmartShunt HQ20234NXYN" \(read in frame 34, handle 0x0003 before discovery\) \(session 1\)$/m);
+  const rows = r.out.split('\n').filter((l) => /^ {4}\d+ +0x/.test(l)).map((l) => l.trim().split(/ {2,}/));
+  const expected = tsharkSessions(file);
+  assert.deepEqual(rows.map((x) => [Number(x[0]), parseInt(x[1]!, 16), x[3]]), expected.map((s, i) => [i + 1, s.connection, `${s.start}-${s.end}`]));
+  // Totals are the sum of the sessions; session 7 connected and dropped with no Victron traffic.
+  const total = /total: (\d+) messages, (\d+) control, (\d+) unknown/.exec(r.out)!.slice(1).map(Number);
+  assert.deepEqual(total, [0, 1, 2].map((k) => rows.reduce((a, x) => a + Number(x[6 + k]), 0)));
+  assert.deepEqual(rows[6]!.slice(6, 10), ['0', '0', '0', '0']);
+  assert.ok(rows.every((x) => x.at(-1) === 'disconnect'));
 });
 
 test('memory is bounded by registers, not messages', () => {
@@ -101,6 +118,7 @@ test('HTML report renders in chromium: tables and one chart per numeric register
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto('file://' + html);
+    assert.equal(await page.locator('table.sessions tr[data-session]').count(), 8, 'one row per session');
     const rows = await page.locator('table.registers tr[data-register]').count();
     assert.ok(rows >= 10, `register rows: ${rows}`);
     assert.equal(await page.locator('table.registers tr[data-register="0xED8D"] td').nth(1).innerText(), 'Battery voltage');
