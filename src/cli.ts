@@ -191,7 +191,7 @@ async function summarize(file: string | string[], profiles: ResolvedProfile[], p
   const sum = new CaptureSummarizer();
   for await (const batch of scan.batches()) for (const r of batch) sum.add(r);
   progress.done();
-  return sum.summaries(scan.extractor.gattDatabases());
+  return sum.summaries(scan.extractor.gattDatabases(), scan.extractor.sessions());
 }
 
 async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ignoreValues: boolean; ignoreTiming: boolean; profile?: string; profiles: string[] }): Promise<number> {

@@ -4,20 +4,29 @@
  * answered, unknowns, value sizes and ranges, polling intervals); two summaries are then compared.
  * Pure functions: the CLI feeds them records from the pipeline.
  */
-import type { GattDatabase } from '../bluetooth/types.js';
+import type { GattDatabase, SessionEnd, SessionInfo } from '../bluetooth/types.js';
 import type { VictronRecord } from '../victron/index.js';
 
 export interface DeviceSummary {
   /** Peer address, when the capture has the connection event. */
   device?: string;
   profile: string;
+  /** Connection sessions with Victron traffic. */
   connections: number;
   /** "0x0027 306b0004-…" per discovered attribute with a value handle (services and characteristics). */
   gatt: string[];
   /** Host writes on Control, in order of first appearance. */
   controlWrites: string[];
-  /** Requests of the first connection, in order (e.g. "get values inst 3 0xED8D"). */
+  /**
+   * The app's requests after connecting, in order (e.g. "get values inst 3 0xED8D"), up to the first
+   * value burst (the first value no request asked for): of the first session that has its connection
+   * event in the capture and reached its value burst (else the first session that has requests).
+   */
   initSequence: string[];
+  /** The session `initSequence` comes from. */
+  initSession?: number;
+  /** Per session: its frames, how many init requests, whether the init ran to the first value burst, how the session ended. */
+  sessions: SessionSummary[];
   requested: number[];
   answered: number[];
   unknownRegisters: number[];
@@ -33,6 +42,34 @@ export interface DeviceSummary {
   registerNames: Record<string, string>;
 }
 
+export interface SessionSummary {
+  session?: number;
+  /** Frames of the session's first and last Victron record (its capture's numbering). */
+  frames: string;
+  file?: string;
+  /** Init requests seen (up to the first value burst). */
+  initRequests: number;
+  /** The init reached the first value burst (the device started sending values on its own). */
+  initComplete: boolean;
+  /** The session began before the capture (no connection event): its init is unknown. */
+  beganBeforeCapture: boolean;
+  end?: SessionEnd;
+  /** Its complete init equals the device's init sequence. */
+  sameInit?: boolean;
+}
+
+interface SessionState {
+  session?: number;
+  init: string[];
+  complete: boolean;
+  first: number;
+  last: number;
+  file?: string;
+}
+
+const MAX_INIT = 2000;
+const MAX_SESSIONS = 1000;
+
 export interface DiffOptions {
   ignoreValues?: boolean;
   ignoreTiming?: boolean;
@@ -43,7 +80,7 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 
 /** Builds per-device summaries incrementally (memory bounded by registers and the init sequence). */
 export class CaptureSummarizer {
-  private devices = new Map<string, DeviceSummary & { seenConn: Set<string>; firstConn?: string; lastTime: Map<number, number>; intervals: Map<number, number[]>; req: Set<number>; ans: Set<number>; unk: Set<number>; types: Set<number>; sizes: Map<number, Set<number>>; ctl: Set<string>; names: Map<number, string> }>();
+  private devices = new Map<string, DeviceSummary & { ses: Map<number | undefined, SessionState>; firstConn?: string; lastTime: Map<number, number>; intervals: Map<number, number[]>; req: Set<number>; ans: Set<number>; unk: Set<number>; types: Set<number>; sizes: Map<number, Set<number>>; ctl: Set<string>; names: Map<number, string> }>();
 
   private key(r: { device?: string; connection: number }): string {
     return r.device ?? `connection ${r.connection}`;
@@ -54,19 +91,23 @@ export class CaptureSummarizer {
     let d = this.devices.get(k);
     if (!d) {
       d = {
-        device: r.device, profile: r.profile ?? 'common', connections: 0, gatt: [], controlWrites: [], initSequence: [], requested: [], answered: [], unknownRegisters: [], messageTypes: [], unknownRecords: 0,
+        device: r.device, profile: r.profile ?? 'common', connections: 0, gatt: [], controlWrites: [], initSequence: [], sessions: [], requested: [], answered: [], unknownRegisters: [], messageTypes: [], unknownRecords: 0,
         valueSizes: {}, valueRanges: {}, pollIntervalsMs: {}, registerNames: {},
-        seenConn: new Set(), lastTime: new Map(), intervals: new Map(), req: new Set(), ans: new Set(), unk: new Set(), types: new Set(), sizes: new Map(), ctl: new Set(), names: new Map(),
+        ses: new Map(), lastTime: new Map(), intervals: new Map(), req: new Set(), ans: new Set(), unk: new Set(), types: new Set(), sizes: new Map(), ctl: new Set(), names: new Map(),
       };
       this.devices.set(k, d);
     }
-    const conn = `${r.connection}/${r.device ?? ''}/${d.seenConn.size}`;
-    if (!d.seenConn.has(String(r.connection))) {
-      d.seenConn.add(String(r.connection));
-      d.connections++;
+    // Bounded: past MAX_SESSIONS sessions, the rest share one entry (their inits are not compared).
+    const sk = d.ses.size < MAX_SESSIONS || d.ses.has(r.session) ? r.session : -1;
+    let ses = d.ses.get(sk);
+    if (!ses) {
+      ses = { init: [], complete: true, first: r.frame, last: r.frame, ...(sk !== undefined ? { session: sk } : {}), ...(r.file !== undefined ? { file: r.file } : {}) };
+      if (sk !== -1) ses.complete = false;
       d.firstConn ??= String(r.connection);
+      d.ses.set(sk, ses);
     }
-    void conn;
+
+    ses.last = r.frame;
     if (r.profile) d.profile = r.profile;
     if (r.kind === 'unknown') d.unknownRecords++;
     if (r.kind === 'control' && r.direction === 'host-to-device') {
@@ -78,8 +119,11 @@ export class CaptureSummarizer {
     }
     if (r.kind !== 'message' || r.type === undefined) return;
     d.types.add(r.type);
-    if (r.direction === 'host-to-device' && String(r.connection) === d.firstConn && d.initSequence.length < 2000) {
-      d.initSequence.push(`${r.typeName} inst ${r.instance ?? '-'}${r.register !== undefined ? ' ' + h4(r.register) : ''}${r.type === 0x06 && r.raw ? ' = ' + hex(r.raw) : ''}`);
+    // The init: the app's requests after connecting, until the device sends a value nobody asked for.
+    if (!ses.complete) {
+      if (r.direction === 'host-to-device') {
+        if (ses.init.length < MAX_INIT) ses.init.push(`${r.typeName} inst ${r.instance ?? '-'}${r.register !== undefined ? ' ' + h4(r.register) : ''}${r.type === 0x06 && r.raw ? ' = ' + hex(r.raw) : ''}`);
+      } else if (r.type === 0x08 && r.request === undefined) ses.complete = true;
     }
     if (r.register === undefined) return;
     if (r.registerName !== undefined && !d.names.has(r.register)) d.names.set(r.register, r.registerName);
@@ -105,10 +149,28 @@ export class CaptureSummarizer {
     }
   }
 
-  /** Final summaries; `gatt` from the ATT layer's databases. */
-  summaries(gatt: GattDatabase[] = []): DeviceSummary[] {
+  /** Final summaries; `gatt` from the ATT layer's databases, `sessions` from AttExtractor.sessions() (how each session began and ended). */
+  summaries(gatt: GattDatabase[] = [], sessionInfo: SessionInfo[] = []): DeviceSummary[] {
     const out: DeviceSummary[] = [];
+    const infoOf = new Map(sessionInfo.map((x) => [x.session, x]));
     for (const d of this.devices.values()) {
+      d.connections = d.ses.size;
+      // The device's sessions without Victron traffic count too (a connection dropped at once is a cut-short init).
+      if (d.device !== undefined) for (const x of sessionInfo) if (x.device === d.device && !d.ses.has(x.session) && d.ses.size < MAX_SESSIONS) d.ses.set(x.session, { session: x.session, init: [], complete: false, first: x.startFrame, last: x.endFrame ?? x.startFrame, ...(x.file !== undefined ? { file: x.file } : {}) });
+      const list = [...d.ses.values()].sort((a, b) => (a.session ?? 0) - (b.session ?? 0));
+      const began = (x: SessionState) => (x.session !== undefined ? infoOf.get(x.session)?.connected !== false : true);
+      const rep = list.find((x) => began(x) && x.complete) ?? list.find((x) => began(x) && x.init.length > 0) ?? list.find((x) => x.init.length > 0);
+      d.initSequence = rep?.init ?? [];
+      if (rep?.session !== undefined) d.initSession = rep.session;
+      d.sessions = list.map((x) => {
+        const info = x.session !== undefined ? infoOf.get(x.session) : undefined;
+        const frames = info ? `${info.startFrame}-${info.endFrame ?? x.last}` : `${x.first}-${x.last}`;
+        const o: SessionSummary = { ...(x.session !== undefined ? { session: x.session } : {}), frames, initRequests: x.init.length, initComplete: x.complete, beganBeforeCapture: info?.connected === false };
+        if (x.file !== undefined) o.file = x.file;
+        if (info?.end) o.end = info.end;
+        if (x.complete && rep) o.sameInit = x.init.length === rep.init.length && x.init.every((v, i) => v === rep.init[i]);
+        return o;
+      });
       const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
       const db = gatt.find((g) => g.device !== undefined && g.device === d.device) ?? (d.device === undefined ? gatt.find((g) => String(g.connection) === d.firstConn) : undefined);
       const layout: string[] = [];
@@ -127,7 +189,7 @@ export class CaptureSummarizer {
       const names: Record<string, string> = {};
       for (const [reg, n] of [...d.names].sort((a, b) => a[0] - b[0])) names[h4(reg)] = n;
       out.push({
-        device: d.device, profile: d.profile, connections: d.connections, gatt: layout, controlWrites: d.controlWrites, initSequence: d.initSequence,
+        device: d.device, profile: d.profile, connections: d.connections, gatt: layout, controlWrites: d.controlWrites, initSequence: d.initSequence, ...(d.initSession !== undefined ? { initSession: d.initSession } : {}), sessions: d.sessions,
         requested: sorted(d.req), answered: sorted(d.ans), unknownRegisters: sorted(d.unk), messageTypes: sorted(d.types), unknownRecords: d.unknownRecords,
         valueSizes: sizes, valueRanges: d.valueRanges, pollIntervalsMs: poll, registerNames: names,
       });
@@ -146,6 +208,8 @@ export interface DeviceDiff {
   a?: string;
   b?: string;
   sections: DiffSection[];
+  /** Facts that are not differences: which session gave the init sequence, sessions cut short. */
+  notes?: string[];
 }
 
 export interface CaptureDiff {
@@ -207,6 +271,22 @@ function seqSection(title: string, a: string[], b: string[]): DiffSection | unde
 const regName = (x: string | number) => (typeof x === 'number' ? h4(x) : x);
 const typeName = (x: string | number) => `0x${Number(x).toString(16).padStart(2, '0')}`;
 
+/** What the reader should know about the sessions behind the init sequence: which one, and which were cut short. */
+export function sessionNotes(which: string, s: DeviceSummary): string[] {
+  const notes: string[] = [];
+  const at = (x: SessionSummary) => `session ${x.session ?? '-'} (frames ${x.frames}${x.file ? ` of ${x.file}` : ''})`;
+  const rep = s.sessions.find((x) => x.session === s.initSession);
+  if (rep) notes.push(`${which}: init sequence of ${at(rep)}, ${s.initSequence.length} request(s)${rep.initComplete ? '' : ', never reached a value burst'}`);
+  for (const x of s.sessions) {
+    if (x === rep) continue;
+    const ended = x.end === 'disconnect' ? 'a disconnect' : x.end === 'reset' ? 'an HCI reset' : x.end === 'reconnect' ? 'a new connection' : x.end === 'file-gap' ? 'the end of its file' : 'the end of the capture';
+    if (x.beganBeforeCapture) notes.push(`${which}: ${at(x)} began before the capture (no connection event): its init is unknown`);
+    else if (!x.initComplete) notes.push(`${which}: ${at(x)} was cut short by ${ended} before its first value burst (${x.initRequests} request(s))`);
+    else if (x.sameInit === false) notes.push(`${which}: ${at(x)} had another init sequence (${x.initRequests} request(s))`);
+  }
+  return notes;
+}
+
 export function diffDevice(a: DeviceSummary | undefined, b: DeviceSummary | undefined, opts: DiffOptions = {}): DeviceDiff {
   const label = (s?: DeviceSummary) => (s ? `${s.device ?? 'unknown address'} (${s.profile})` : undefined);
   const out: DeviceDiff = { a: label(a), b: label(b), sections: [] };
@@ -218,7 +298,8 @@ export function diffDevice(a: DeviceSummary | undefined, b: DeviceSummary | unde
   if (a.profile !== b.profile) push({ title: 'profile', lines: [`- ${a.profile}`, `+ ${b.profile}`] });
   if (a.gatt.length && b.gatt.length) push(seqSection('GATT layout (handles and UUIDs)', a.gatt, b.gatt));
   push(seqSection('Control writes', a.controlWrites, b.controlWrites));
-  push(seqSection('init sequence (requests of the first connection, in order)', a.initSequence, b.initSequence));
+  push(seqSection('init sequence (requests after connecting, up to the first value burst)', a.initSequence, b.initSequence));
+  out.notes = [...sessionNotes('first capture', a), ...sessionNotes('second capture', b)];
   push(setDiff('registers requested', a.requested, b.requested, regName));
   push(setDiff('registers answered', a.answered, b.answered, regName));
   push(setDiff('unknown registers', a.unknownRegisters, b.unknownRegisters, regName));
@@ -290,6 +371,7 @@ export function diffToText(d: CaptureDiff, opts: { color?: boolean } = {}): stri
   if (d.equivalent) lines.push('The captures are protocol-equivalent.');
   for (const dev of d.devices) {
     lines.push(c('1', `Device ${dev.a ?? '(none)'}  vs  ${dev.b ?? '(none)'}`) + (dev.sections.length ? '' : ': no difference'));
+    for (const n of dev.notes ?? []) lines.push(`  note: ${n}`);
     for (const s of dev.sections) {
       lines.push(`  ${s.title}:`);
       for (const l of s.lines) lines.push('    ' + (l[0] === '+' ? c('32', l) : l[0] === '-' ? c('31', l) : l));

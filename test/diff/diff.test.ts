@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { att, disconnectionComplete, hex, leConnectionComplete, writeBtsnoop } from '../helpers/capture-writer.js';
 import { deviceTransfer, discovery, Session } from '../helpers/session.js';
 import { sequenceDiff } from '../../src/diff/index.js';
-import { REPO } from '../helpers/tshark.js';
+import { REPO, SHARED_CAPTURES } from '../helpers/tshark.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'vgatt-diff-'));
 
@@ -88,13 +88,13 @@ test('one extra register requested', () => {
   const d = diffJson(base, capture('extra', { extraGet: true }));
   assert.equal(d.code, 1);
   assert.deepEqual(d.sections['registers requested'], ['+ 0x0FFF State of charge']);
-  assert.ok(d.sections['init sequence (requests of the first connection, in order)'].includes('+ get values inst 3 0x0FFF State of charge'));
+  assert.ok(d.sections['init sequence (requests after connecting, up to the first value burst)'].includes('+ get values inst 3 0x0FFF State of charge'));
 });
 
 test('registers are named next to their numbers: a newer app reads 0xEC66 and 0xEC65 first', () => {
   const d = diffJson(base, capture('newer-app', { firstGets: ['05008119ec66', '05008119ec65'] }));
   assert.deepEqual(d.sections['registers requested'], ['+ 0xEC65 BLE advertisement key', '+ 0xEC66 BLE MAC address']);
-  const init: string[] = d.sections['init sequence (requests of the first connection, in order)'];
+  const init: string[] = d.sections['init sequence (requests after connecting, up to the first value burst)'];
   assert.deepEqual(init.slice(0, 3), ['  get devices inst -', '+ get values inst 0 0xEC66 BLE MAC address', '+ get values inst 0 0xEC65 BLE advertisement key']);
   // Handles stay bare numbers.
   const r = vgatt('diff', base, capture('handles2', { base: 0x50 }));
@@ -104,7 +104,7 @@ test('registers are named next to their numbers: a newer app reads 0xEC66 and 0x
 test('a changed init write', () => {
   const d = diffJson(base, capture('keepalive', { keepAlive: '0600821893421388' }));
   assert.equal(d.code, 1);
-  assert.deepEqual(d.sections['init sequence (requests of the first connection, in order)'].filter((l: string) => l[0] !== ' '), ['+ set values inst 0 0x0093 Connection keep alive = 1388', '- set values inst 0 0x0093 Connection keep alive = 1027']);
+  assert.deepEqual(d.sections['init sequence (requests after connecting, up to the first value burst)'].filter((l: string) => l[0] !== ' '), ['+ set values inst 0 0x0093 Connection keep alive = 1388', '- set values inst 0 0x0093 Connection keep alive = 1027']);
   assert.equal(d.sections['registers requested'], undefined);
 });
 
@@ -143,4 +143,28 @@ test('an unreadable capture: exit 2, one line', () => {
   const r = vgatt('diff', base, path.join(tmp, 'missing.btsnoop'));
   assert.equal(r.code, 2);
   assert.equal(r.err.trim().split('\n').length, 1);
+});
+
+test('init sequences per session: the two halves of the real SmartShunt capture (editcap -r) have the same one', () => {
+  const src = path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop');
+  const a = path.join(tmp, 'half1.btsnoop');
+  const b = path.join(tmp, 'half2.btsnoop');
+  execFileSync('editcap', ['-r', src, a, '1-1217'], { stdio: 'ignore' });
+  execFileSync('editcap', ['-r', src, b, '1218-2434'], { stdio: 'ignore' });
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/vgatt.js'), 'diff', a, b, '--format', 'json'], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr); // other things differ (the halves hold other values and a session without its connection event)
+  const d = JSON.parse(r.stdout);
+  const [sa, sb] = [d.summaries.a[0], d.summaries.b.find((s: { device?: string }) => s.device === 'fd:d4:50:0f:6c:1b')];
+  // Session 1 of the first half never got a value burst (the app never enabled notifications): session 2 is the init.
+  assert.equal(sa.initSession, 2);
+  assert.equal(sa.initSequence.length, 35);
+  assert.deepEqual(sa.initSequence.slice(0, 4), ['get devices inst -', 'subscribe inst 0', 'set values inst 0 0x0093 = 1027', 'subscribe inst 1']);
+  assert.deepEqual(sb.initSequence, sa.initSequence);
+  const dev = d.devices.find((x: { a?: string }) => x.a === 'fd:d4:50:0f:6c:1b (smartshunt)');
+  assert.ok(!dev.sections.some((s: { title: string }) => s.title.startsWith('init sequence')), JSON.stringify(dev.sections));
+  // tshark's frames of session 1 (20-85) and of session 7, which connected and disconnected at once (second half: 1857-1862 -> 640-645).
+  assert.ok(dev.notes.includes('first capture: session 1 (frames 20-85) was cut short by a disconnect before its first value burst (35 request(s))'), dev.notes.join('\n'));
+  assert.ok(dev.notes.includes('second capture: session 3 (frames 640-645) was cut short by a disconnect before its first value burst (0 request(s))'), dev.notes.join('\n'));
+  const text = spawnSync(process.execPath, [path.join(REPO, 'bin/vgatt.js'), 'diff', a, b], { encoding: 'utf8' }).stdout;
+  assert.match(text, /note: first capture: session 1 \(frames 20-85\) was cut short by a disconnect before its first value burst/);
 });
