@@ -102,7 +102,9 @@ async function copyWithPatches(input: string, output: string, end: number, patch
   const src = await open(input, 'r');
   let changed = 0;
   try {
-    const dst = await open(tmp, 'w');
+    const dst = await open(tmp, 'w').catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`cannot write ${output}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+    });
     try {
       // The last `keep` bytes of a chunk are held back, so a value across two chunks is swept whole.
       const keep = Math.max(0, ...patterns.map(([p]) => p.length - 1));
