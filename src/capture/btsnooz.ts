@@ -14,7 +14,7 @@
  * the preamble has the time of the *last* packet, each record the delay since the one before,
  * so the first packet's time is known only once every record has been read.
  */
-import { createInflate } from 'node:zlib';
+import { inflateCapped } from '../util/inflate.js';
 import { HciPacketType, type HciDirection, type HciRecord } from './types.js';
 
 export const SNOOZ_BEGIN = '--- BEGIN:BTSNOOP_LOG_SUMMARY';
@@ -127,13 +127,18 @@ export interface SnoozDecoded {
  * times. Every complete record before damage is kept; `problem` says where it stopped.
  * Throws an Error (one line) when the blob is not btsnooz at all.
  */
-export async function decodeSnooz(blob: Uint8Array, inflatedCap = MAX_SNOOZ_INFLATED): Promise<SnoozDecoded> {
+export function decodeSnooz(blob: Uint8Array, inflatedCap = MAX_SNOOZ_INFLATED): SnoozDecoded {
   if (blob.length < PREAMBLE) throw new Error(`btsnooz data too short: ${blob.length} byte(s), the preamble alone is ${PREAMBLE}`);
   const version = blob[0]!;
   if (version !== 1 && version !== 2) throw new Error(`unsupported btsnooz version ${version} (AOSP btsnooz.py knows 1 and 2)`);
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const lastUs = Number(dv.getBigUint64(1, true));
-  const { data, problem } = await inflateCapped(blob.subarray(PREAMBLE), inflatedCap);
+  const z = inflateCapped(blob.subarray(PREAMBLE), inflatedCap);
+  const data = z.data;
+  const problem = z.problem && {
+    message: `btsnooz ${z.problem.kind === 'cut' ? 'data' : 'deflate data'} ${z.problem.message.replace(/compressed byte offset (\d+)/, (_, n) => `byte offset ${PREAMBLE + Number(n)} of the decoded base64`)}`,
+    offset: PREAMBLE + z.problem.inputOffset,
+  };
   const head = version === 1 ? 7 : 9;
   const out: SnoozDecoded = { version, records: [], cut: 0, unknownTypes: 0 };
   if (problem) out.problem = problem;
@@ -174,38 +179,4 @@ export async function decodeSnooz(blob: Uint8Array, inflatedCap = MAX_SNOOZ_INFL
     });
   }
   return out;
-}
-
-/** zlib inflate that keeps what came out before an error or the cap (Node's sync API throws it all away). */
-async function inflateCapped(input: Uint8Array, cap: number): Promise<{ data: Buffer; problem?: { message: string; offset: number } }> {
-  return new Promise((resolve) => {
-    const z = createInflate();
-    const parts: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (problem?: { message: string; offset: number }) => {
-      if (done) return;
-      done = true;
-      resolve({ data: Buffer.concat(parts), ...(problem ? { problem } : {}) });
-    };
-    z.on('data', (b: Buffer) => {
-      if (done) return;
-      if (size + b.length > cap) {
-        parts.push(b.subarray(0, cap - size));
-        size = cap;
-        z.destroy();
-        finish({ message: `btsnooz data inflates to more than ${cap >> 20} MiB: not a summary; stopped at inflated byte offset ${cap}`, offset: PREAMBLE + z.bytesWritten });
-        return;
-      }
-      parts.push(b);
-      size += b.length;
-    });
-    z.on('error', (e: Error) => {
-      const off = PREAMBLE + z.bytesWritten;
-      const what = /unexpected end/i.test(e.message) ? 'deflate data cut short' : `corrupt deflate data (${e.message})`;
-      finish({ message: `btsnooz ${what} at byte offset ${off} of the decoded base64; ${size} byte(s) inflated before it`, offset: off });
-    });
-    z.on('end', () => finish());
-    z.end(input);
-  });
 }

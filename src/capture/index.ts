@@ -130,9 +130,9 @@ function snoozReader(name: string, section: SnoozSection, opts: ReadOptions): Ca
   opts.onInfo?.(info);
   async function* records(): AsyncGenerator<HciRecord[]> {
     const blob = Buffer.from(section.base64, 'base64');
-    let d: Awaited<ReturnType<typeof decodeSnooz>>;
+    let d: ReturnType<typeof decodeSnooz>;
     try {
-      d = await decodeSnooz(blob);
+      d = decodeSnooz(blob);
     } catch (e) {
       state.stop({ code: 'bad-record', message: `BTSNOOP_LOG_SUMMARY at line ${section.line}: ${(e as Error).message}`, fileOffset: section.offset });
       state.finish(0);

@@ -85,6 +85,8 @@ export async function openZip(path: string): Promise<ZipArchive> {
       for await (const c of stream as AsyncIterable<Buffer>) {
         if (crc32) crc = crc32(c, crc);
         const end = pos + c.length;
+        // Bounded: an entry never inflates past the size its header declares (a crafted zip could).
+        if (end > info.size) throw new ZipEntryError(`${path}:${info.name}: inflates past its declared ${info.size} bytes at byte offset ${info.size} of the entry; stopped there`, info.name, pos);
         if (end > start) yield pos >= start ? c : c.subarray(start - pos);
         pos = end;
       }
