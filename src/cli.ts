@@ -8,6 +8,8 @@ import yargs from 'yargs';
 import { scanAtt, scanVictron } from './pipeline.js';
 import { loadProfiles, resolveProfile } from './profiles/index.js';
 import { generateLua } from './lua/generate.js';
+import { diagnose } from './doctor/run.js';
+import { doctorToText } from './doctor/index.js';
 import { CaptureSummarizer, diffSummaries, diffToText, type DeviceSummary } from './diff/index.js';
 import type { ResolvedProfile } from './profiles/index.js';
 import { ReportBuilder, reportToText } from './report/index.js';
@@ -380,6 +382,25 @@ async function run(argv: string[]): Promise<number> {
           .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' }),
       async (a) => {
         status = await runAdverts(a.capture as string[], { format: a.format as Format, key: a.key as string[], keys: a.keys as string[], captureKeys: a['capture-keys'] !== false, verbose });
+      },
+    )
+    .command(
+      'doctor <capture..>',
+      'What a capture holds and why there may be no Victron data (exit 0 Victron GATT data found, 1 error, 3 none)',
+      (y) =>
+        y
+          .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
+          .option('format', { alias: 'f', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts)' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file' })
+          .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' })
+          .epilog('Exit status: 0 Victron GATT data found, 1 error (not a capture), 3 no Victron GATT data.'),
+      async (a) => {
+        const profiles = loadProfiles({ dirs: a.profiles as string[] });
+        const progress = new Progress(`examining ${(a.capture as string[]).join(', ')}`);
+        const r = await diagnose(a.capture as string[], { profiles, profile: a.profile ? resolveProfile(a.profile, profiles) : undefined, onProgress: (d, t) => progress.update(d, t) });
+        progress.done();
+        process.stdout.write(a.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : doctorToText(r));
+        status = r.exitCode;
       },
     )
     .command(

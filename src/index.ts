@@ -18,6 +18,8 @@ export { LineWriter } from './output/writer.js';
 // Summaries and comparison of captures, reports, the Wireshark dissector.
 export * from './diff/index.js';
 export * from './report/index.js';
+export { CaptureDoctor, doctorToText, type DoctorReport, type Finding } from './doctor/index.js';
+export { diagnose } from './doctor/run.js';
 export { reportToHtml } from './report/html.js';
 export { generateLua, luaString } from './lua/generate.js';
 export { toHex, fromHex, ByteCursor, DecodeError } from './util/cursor.js';
