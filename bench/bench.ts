@@ -12,8 +12,12 @@ const args = process.argv.slice(2);
 const mbArg = args.indexOf('--mb');
 const targetMb = mbArg >= 0 ? Number(args[mbArg + 1]) : 100;
 const only = args.includes('--att-only') ? ['att'] : ['att', 'decode'];
+const luaOnly = args.includes('--lua-only');
+const noLua = args.includes('--no-lua') || args.includes('--att-only');
 const outDir = path.resolve(import.meta.dirname, 'out');
 const file = path.join(outDir, `bench-${targetMb}mb.btsnoop`);
+const defaultFile = file;
+const defaultMb = targetMb;
 const root = path.resolve(import.meta.dirname, '..');
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -57,7 +61,7 @@ function att(opcode: number, handle: number, value: Buffer): Buffer {
   return b;
 }
 
-async function writeCapture(): Promise<void> {
+async function writeCapture(file = defaultFile, targetMb = defaultMb): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   if (existsSync(file) && statSync(file).size >= targetMb * 1e6) return;
   const ws = createWriteStream(file);
@@ -113,6 +117,7 @@ function timed(name: string, cmd: string, argv: string[]): Run {
 
 async function main(): Promise<void> {
   if (!existsSync('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time): apt-get install time');
+  if (luaOnly) return benchLua();
   process.stderr.write(`writing ${targetMb} MB capture to ${file}\n`);
   await writeCapture();
   const size = statSync(file).size;
@@ -131,6 +136,40 @@ async function main(): Promise<void> {
   console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12)].join('  '));
   for (const r of rows) {
     console.log([r.name.padEnd(30), r.seconds.toFixed(2).padStart(8), r.maxRssMb.toFixed(0).padStart(8), (tshark.seconds / Math.max(r.seconds, 0.01)).toFixed(1).padStart(11) + 'x'].join('  '));
+  }
+  if (!noLua) await benchLua();
+}
+
+// ---------------- the Wireshark dissector (issue 10): its cost inside tshark, as ratios to tshark without it
+/**
+ * tshark extracting `frame.number btatt.value victron.register victron.value` with the generated
+ * dissector, against tshark extracting `frame.number btatt.value` without it, on the 5 MB and 20 MB
+ * captures: wall time, CPU time (user + system: steadier on a busy machine) and peak memory, each the
+ * median of 3 runs, and their ratios (the target is at most 1.5x time and 1.5x memory).
+ */
+async function benchLua(): Promise<void> {
+  const lua = path.join(root, 'dissector', 'victron.lua');
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const run = (argv: string[]) => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'tshark', ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const lines = r.stderr.toString().trim().split('\n');
+    if (r.status !== 0) throw new Error(`tshark ${argv.join(' ')} exited ${r.status}: ${lines.slice(-3).join(' ')}`);
+    const [wall, user, sys, kb] = lines[lines.length - 1]!.split(' ').map(Number);
+    return { wall: wall!, cpu: user! + sys!, mb: kb! / 1024 };
+  };
+  const med = (argv: string[]) => {
+    const rs = [run(argv), run(argv), run(argv)];
+    return { wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)), mb: median(rs.map((r) => r.mb)) };
+  };
+  console.log('Wireshark dissector (dissector/victron.lua), median of 3 runs each');
+  console.log(['capture'.padEnd(10), 'tshark s/cpu s/MB'.padStart(22), 'with victron.lua'.padStart(22), 'time x'.padStart(7), 'cpu x'.padStart(6), 'memory x'.padStart(9)].join('  '));
+  for (const mb of [5, 20]) {
+    const f = path.join(outDir, `bench-${mb}mb.btsnoop`);
+    await writeCapture(f, mb);
+    const base = med(['-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value']);
+    const withLua = med(['-X', `lua_script:${lua}`, '-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value', '-e', 'victron.register', '-e', 'victron.value']);
+    const cell = (r: { wall: number; cpu: number; mb: number }) => `${r.wall.toFixed(2)}/${r.cpu.toFixed(2)}/${r.mb.toFixed(0)}`;
+    console.log([`${mb} MB`.padEnd(10), cell(base).padStart(22), cell(withLua).padStart(22), (withLua.wall / base.wall).toFixed(2).padStart(6) + 'x', (withLua.cpu / base.cpu).toFixed(2).padStart(5) + 'x', (withLua.mb / base.mb).toFixed(2).padStart(8) + 'x'].join('  '));
   }
 }
 

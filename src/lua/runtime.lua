@@ -156,8 +156,22 @@ item = function(s, p, depth, n)
   return item(s, r, depth + 1, n) -- tag
 end
 
+-- A small unsigned integer head at p (value below 2^32, all its bytes here): value, next; else nil.
+local function small(s, p, n)
+  local h = byte(s, p)
+  if h == nil or h > 0x1a then return nil end
+  if h < 0x18 then return h, p + 1 end
+  if h == 0x18 then if p + 1 > n then return nil end return byte(s, p + 1), p + 2 end
+  if h == 0x19 then if p + 2 > n then return nil end local x, y = byte(s, p + 1, p + 2); return x * 256 + y, p + 3 end
+  if p + 4 > n then return nil end
+  local w, x, y, z = byte(s, p + 1, p + 4)
+  return ((w * 256 + x) * 256 + y) * 256 + z, p + 5
+end
+
 -- The unsigned integer at p (major 0 with a number value), else nil.
 local function uint_at(s, p, n)
+  local v, r = small(s, p, n)
+  if v then return v, r end
   local b = byte(s, p)
   if b == nil or b >= 0x1c then return nil end
   local v, r = arg(s, p + 1, b, n)
@@ -274,9 +288,42 @@ end
 -- One message at p (src/victron/message.ts parseMessage): returns stop, shape_ok, a, b, c (starts
 -- of the parameters) or NEED, or BAD for bytes that are no message here. shape_ok is false when a
 -- parameter has another CBOR type or range than the opcode takes.
+-- The bulk of a capture: clean 0x08 values and 0x05 gets with small heads, read without the
+-- general item reader (as message.ts fastValue). Returns nil when the general path must decide.
+local function fast(s, t, p, n)
+  local inst, b = small(s, p + 1, n)
+  if inst == nil or inst > 0xffff then return nil end
+  if t == 0x08 then
+    local reg, c = small(s, b, n)
+    if reg == nil or reg > 0xffff then return nil end
+    local h = byte(s, c)
+    if h == nil or h < 0x40 or h > 0x58 then return nil end
+    local len, q = h - 0x40, c + 1
+    if h == 0x58 then
+      if q > n then return nil end
+      len, q = byte(s, q), q + 1
+    end
+    if q + len - 1 > n then return nil end
+    return q + len, p + 1, b, c
+  end
+  local h = byte(s, b)
+  if h == nil or h < 0x80 or h > 0x97 then return nil end
+  local q = b + 1
+  for _ = 1, h - 0x80 do
+    local reg, r = small(s, q, n)
+    if reg == nil or reg > 0xffff then return nil end
+    q = r
+  end
+  return q, p + 1, b
+end
+
 local function parse(s, p, n)
   local t = byte(s, p)
   if t == nil then return NEED end
+  if t == 0x08 or t == 0x05 then
+    local stop, a, b, c = fast(s, t, p, n)
+    if stop then return stop, true, a, b, c end
+  end
   local want = PARAMS[t]
   if want == nil then return BAD end
   local pos = p + 1
@@ -362,9 +409,9 @@ local function drain(s, p, n, final, out)
       out(K_PADDING, p, q)
       p = q
     else
-      local stop, ok = parse(s, p, n)
+      local stop, ok, a, b, c = parse(s, p, n)
       if stop > 0 and ok then
-        out(K_MESSAGE, p, stop)
+        out(K_MESSAGE, p, stop, nil, a, b, c)
         p = stop
       elseif stop == NEED then
         return p
@@ -475,7 +522,9 @@ local function decode_value(def, raw)
   if sc.sp and sc.sp[v] then return nil, sc.sp[v] end
   if sc.en and sc.en[v] then return v, sc.en[v] end
   if sc.k then
-    local txt = fmt("%." .. sc.d .. "f", v * sc.k)
+    local ff = sc.f
+    if ff == nil then ff = "%." .. sc.d .. "f"; sc.f = ff end
+    local txt = fmt(ff, v * sc.k)
     v = tonumber(txt)
     if sc.u then txt = txt .. " " .. sc.u end
     return v, txt
@@ -647,12 +696,15 @@ local function unknown_reason(s, p, n)
 end
 
 -- Adds one message's tree. T is a tvb holding the message at offset pos - base.
-local function show_message(root, s, p, stop, n, T, base, profile, infos, vis)
+local function show_message(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c)
   local t = byte(s, p)
   local name = OPCODES[t].name
   local it = root:add(f.message, T(p - base, stop - p))
   it:add(f.type, T(p - base, 1))
-  local _, _, a, b, c = parse(s, p, n)
+  if a == nil then
+    local stop2, ok2
+    stop2, ok2, a, b, c = parse(s, p, n)
+  end
   local label
   if t ~= 0x01 and t ~= 0x02 then
     it:add(f.instance, T(a - base, (b or stop) - a), (uint_at(s, a, n)))
@@ -745,7 +797,7 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, infos, vis, f
   local n = #s
   local profile = ctx.profile
   local c = ctx.conn
-  local out = function(kind, a, b, reason)
+  local out = function(kind, a, b, reason, pa, pb, pc)
     if b - 1 <= pre_len then
       -- All its bytes came before this piece: the record belongs to the frame of its last byte
       -- (as in vgatt decode), shown there from the second pass on.
@@ -758,9 +810,8 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, infos, vis, f
     end
     local it
     if kind == K_MESSAGE then
-      it = show_message(root, s, a, b, n, T, base, profile, infos, vis)
+      it = show_message(root, s, a, b, n, T, base, profile, infos, vis, pa, pb, pc)
       if byte(s, a) == 0x08 then
-        local _, _, pa, pb, pc = parse(s, a, n)
         if uint_at(s, pb, n) == 0x0100 then
           -- The product id names the device's profile from the next record on (decode.ts).
           local hb = byte(s, pc)
