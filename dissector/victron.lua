@@ -3542,6 +3542,7 @@ end
 --   transfer { ctx, pre = carried bytes, segs = { frame, length, ... }, cont = frame, late = {...} }
 local conns, all_conns, frames = {}, {}, {}
 local NOSEGS = {}
+local value_cache, value_cached = {}, 0
 local last_frame = 0   -- highest frame whose bytes went into the state
 local finalized = false
 local by_device = {}   -- device address -> the discovery (disc table) of its latest connection with one
@@ -3552,6 +3553,7 @@ for _, h in ipairs(DEFAULT_HANDLES) do IS_DEFAULT[h] = true end
 
 function victron.init()
   conns, all_conns, frames, by_device = {}, {}, {}, {}
+  value_cache, value_cached = {}, 0
   last_frame = 0
   finalized = false
 end
@@ -3691,8 +3693,55 @@ local function unknown_reason(s, p, n)
 end
 
 -- Adds one message's tree. T is a tvb holding the message at offset pos - base.
+-- What the tree shows for a clean value (0x08), by profile and message bytes: captures repeat the
+-- same values, so the decoding and the label are done once (value_cache, bounded: emptied when full).
+
+local function value_view(s, p, stop, n, profile, a, b, c)
+  local key = (profile or "") .. sub(s, p, stop - 1)
+  local x = value_cache[key]
+  if x then return x end
+  local reg = uint_at(s, b, n)
+  local def = register_def(profile, reg)
+  local len, q = arg(s, c + 1, byte(s, c) % 32, n)
+  local v, txt, problem = decode_value(def, sub(s, q, q + len - 1))
+  local sc = def and def.scalar
+  x = {
+    inst = uint_at(s, a, n), ia = a - p, il = b - a, reg = reg, ra = b - p, rl = c - b, va = q - p, vl = len,
+    name = def and def.name, v = v, txt = txt, problem = problem, unit = sc and sc.u,
+    info = (def and def.name or fmt("0x%04X", reg)) .. " = " .. txt,
+    label = fmt("Victron message: value: 0x%04X %s = %s", reg, def and def.name or "(unknown register)", txt),
+  }
+  if value_cached >= 4096 then value_cache, value_cached = {}, 0 end
+  value_cache[key] = x
+  value_cached = value_cached + 1
+  return x
+end
+
+local function show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c)
+  local x = value_view(s, p, stop, n, profile, a, b, c)
+  local o = p - base
+  local it = root:add(f.message, T(o, stop - p))
+  it:add(f.type, T(o, 1))
+  it:add(f.instance, T(o + x.ia, x.il), x.inst)
+  local rr = T(o + x.ra, x.rl)
+  it:add(f.register, rr, x.reg)
+  if x.name then it:add(f.register_name, rr, x.name) else it:add_proto_expert_info(e.unknown_register, fmt("Register 0x%04X is not in any profile", x.reg)) end
+  if x.vl > 0 then
+    local vr = T(o + x.va, x.vl)
+    it:add(f.raw, vr)
+    if x.v ~= nil then it:add(f.value, vr, x.v) end
+  end
+  if x.unit then it:add(f.unit, x.unit) end
+  it:add(f.value_text, x.txt)
+  if x.problem then it:add_proto_expert_info(e.bad_size, x.problem) end
+  if infos then infos[#infos + 1] = x.info end
+  if vis then it:set_text(x.label) end
+  return it
+end
+
 local function show_message(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c)
   local t = byte(s, p)
+  if t == 0x08 and a ~= nil then return show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c) end
   local name = OPCODES[t].name
   local it = root:add(f.message, T(p - base, stop - p))
   it:add(f.type, T(p - base, 1))
