@@ -146,9 +146,13 @@ async function main(): Promise<void> {
  * dissector, against tshark extracting `frame.number btatt.value` without it, on the 5 MB and 20 MB
  * captures: wall time, CPU time (user + system: steadier on a busy machine) and peak memory, each the
  * median of 3 runs, and their ratios (the target is at most 1.5x time and 1.5x memory).
+ * `--lua FILE` measures another dissector (e.g. an older one), `--lua-mb 5,20` picks the captures.
  */
 async function benchLua(): Promise<void> {
-  const lua = path.join(root, 'dissector', 'victron.lua');
+  const luaArg = args.indexOf('--lua');
+  const lua = luaArg >= 0 ? path.resolve(args[luaArg + 1]!) : path.join(root, 'dissector', 'victron.lua');
+  const mbList = args.indexOf('--lua-mb');
+  const sizes = mbList >= 0 ? args[mbList + 1]!.split(',').map(Number) : [5, 20];
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const run = (argv: string[]) => {
     const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'tshark', ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -161,9 +165,9 @@ async function benchLua(): Promise<void> {
     const rs = [run(argv), run(argv), run(argv)];
     return { wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)), mb: median(rs.map((r) => r.mb)) };
   };
-  console.log('Wireshark dissector (dissector/victron.lua), median of 3 runs each');
+  console.log(`Wireshark dissector (${path.relative(root, lua)}), median of 3 runs each`);
   console.log(['capture'.padEnd(10), 'tshark s/cpu s/MB'.padStart(22), 'with victron.lua'.padStart(22), 'time x'.padStart(7), 'cpu x'.padStart(6), 'memory x'.padStart(9)].join('  '));
-  for (const mb of [5, 20]) {
+  for (const mb of sizes) {
     const f = path.join(outDir, `bench-${mb}mb.btsnoop`);
     await writeCapture(f, mb);
     const base = med(['-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value']);
