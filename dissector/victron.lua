@@ -3538,9 +3538,11 @@ end
 -- ---------------- state
 -- conns[chandle]: the connection now on that handle { device, roles, disc, layout, profile,
 --   product, streams = { h2d = { buf, segs }, d2h = ... }, ctx = { [role/profile] = context } }
--- frames[number]: the frame's context { conn, role, profile }, or for frames in a spread
---   transfer { ctx, pre = carried bytes, segs = { frame, length, ... }, cont = frame, late = {...} }
+-- frames[number]: the frame's context { conn, role, profile } (one table shared by many frames)
 local conns, all_conns, frames = {}, {}, {}
+-- Only for frames in a transfer spread over pieces, by frame number: the bytes carried in and their
+-- frames, the frame that continues this one, records a later event completed, a value cut short.
+local pre_of, segs_of, cont_of, late_of, trunc_of = {}, {}, {}, {}, {}
 local NOSEGS = {}
 local value_cache, value_cached = {}, 0
 local last_frame = 0   -- highest frame whose bytes went into the state
@@ -3553,6 +3555,7 @@ for _, h in ipairs(DEFAULT_HANDLES) do IS_DEFAULT[h] = true end
 
 function victron.init()
   conns, all_conns, frames, by_device = {}, {}, {}, {}
+  pre_of, segs_of, cont_of, late_of, trunc_of = {}, {}, {}, {}, {}
   value_cache, value_cached = {}, 0
   last_frame = 0
   finalized = false
@@ -3823,14 +3826,12 @@ end
 local function keep_late(s, segs, pre_len, kind, a, b, reason)
   local frs = frames_of(segs, pre_len, a, b, nil)
   local last = frs[#frs]
-  local x = frames[last]
-  if x == nil then return end
-  if x.ctx == nil then x = { ctx = x }; frames[last] = x end
-  x.late = x.late or {}
-  x.late[#x.late + 1] = { kind = kind, bytes = sub(s, a, b - 1), frames = frs, reason = reason }
+  if frames[last] == nil then return end
+  local l = late_of[last]
+  if l == nil then l = {}; late_of[last] = l end
+  l[#l + 1] = { kind = kind, bytes = sub(s, a, b - 1), frames = frs, reason = reason }
   for i = 1, #frs - 1 do
-    local y = frames[frs[i]]
-    if y and y.ctx and y.cont == nil then y.cont = last end
+    if cont_of[frs[i]] == nil then cont_of[frs[i]] = last end
   end
 end
 
@@ -3883,8 +3884,7 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, infos, vis, f
       for _, fr in ipairs(frames_of(segs, pre_len, a, b, frame)) do
         it:add(f.from, fr):set_generated()
         if first_visit and fr ~= frame then
-          local x = frames[fr]
-          if x and x.ctx and x.cont == nil then x.cont = frame end
+          if cont_of[fr] == nil then cont_of[fr] = frame end
         end
       end
     end
@@ -3970,18 +3970,17 @@ function victron.dissector(tvb, pinfo, tree)
         -- The capture kept only the start of this value: it cannot be framed, and whatever was
         -- pending in the transfer is cut too.
         flush(st, "transfer interrupted by a value the capture cut short")
-        frames[frame] = { ctx = ctx, truncated = true }
+        trunc_of[frame] = true
         st = nil
       elseif st.buf ~= "" then
-        frames[frame] = { ctx = ctx, pre = st.buf, segs = st.segs }
+        pre_of[frame], segs_of[frame] = st.buf, st.segs
       end
     end
   elseif not finalized and frame < last_frame then
     finalize()
   end
-  local entry = frames[frame]
-  if entry == nil then return 0 end
-  local ctx = entry.ctx or entry
+  local ctx = frames[frame]
+  if ctx == nil then return 0 end
   pinfo.cols.protocol = "Victron"
   local vis = tree.visible
   -- Info text only when columns are built (a Column prints its name when there are none).
@@ -3998,15 +3997,15 @@ function victron.dissector(tvb, pinfo, tree)
     if infos then pinfo.cols.info:append(" Control: " .. meaning) end
     return
   end
-  if entry.truncated then
+  if trunc_of[frame] then
     local it = root:add(f.unknown, tvb())
     it:add(f.reason, "ATT value cut short by the capture (snap length or Android filtered log)")
     it:add_proto_expert_info(e.undecodable, "ATT value cut short by the capture")
   else
-    local pre = entry.pre or ""
+    local pre = pre_of[frame] or ""
     local piece = tvb:raw()
     local s = pre == "" and piece or pre .. piece
-    local segs = entry.segs or NOSEGS
+    local segs = segs_of[frame] or NOSEGS
     local p = show_piece(root, tvb, frame, ctx, s, #pre, segs, infos, vis, fresh)
     if st then
       -- what waits for the next piece: the rest of the carried segments, then this piece's tail
@@ -4022,14 +4021,14 @@ function victron.dissector(tvb, pinfo, tree)
         local mine = n - math.max(p, #pre + 1) + 1
         if mine > 0 then ns[#ns + 1] = frame; ns[#ns + 1] = mine end
         st.buf, st.segs = sub(s, p), ns
-        if entry == ctx then entry = { ctx = ctx }; frames[frame] = entry end
       end
     end
   end
-  if entry.late then show_late(root, entry.late, ctx.profile, infos, vis) end
-  if entry.cont then
-    root:add(f.continued, entry.cont):set_generated()
-    if infos then infos[#infos + 1] = "continued in frame " .. entry.cont end
+  local late, cont = late_of[frame], cont_of[frame]
+  if late then show_late(root, late, ctx.profile, infos, vis) end
+  if cont then
+    root:add(f.continued, cont):set_generated()
+    if infos then infos[#infos + 1] = "continued in frame " .. cont end
   end
   if infos and #infos > 0 then pinfo.cols.info:append(" " .. concat(infos, "; ")) end
 end
