@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --mb 100] [--att-only] [--anonymize]`: writes a large synthetic btsnoop capture of a VictronConnect session
+ * `npm run bench [-- --mb 100] [--att-only] [--anonymize] [--zip]`: writes a large synthetic btsnoop capture of a VictronConnect session
  * and times, in the same run, `vgatt` against tshark's ATT field extraction of the same file.
- * Reports wall time ratios and peak memory (GNU time's maximum resident set size).
+ * Reports wall time ratios and peak memory (GNU time's maximum resident set size). `--zip` also puts the
+ * capture in an Android bug report zip (deflated) and times `vgatt att` on the zip.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -126,6 +127,18 @@ async function main(): Promise<void> {
   const vgatt = path.join(root, 'bin', 'vgatt.js');
   const runs: Run[] = [timed('vgatt att --format ndjson', 'node', [vgatt, 'att', file, '--format', 'ndjson'])];
   if (only.includes('decode') && existsSync(path.join(root, 'src', 'victron', 'index.ts'))) runs.push(timed('vgatt decode --format ndjson', 'node', [vgatt, 'decode', file, '--format', 'ndjson']));
+  if (args.includes('--zip')) {
+    const zip = path.join(outDir, `bugreport-${targetMb}mb.zip`);
+    const { default: yazl } = await import('yazl');
+    const z = new yazl.ZipFile();
+    z.addFile(file, 'FS/data/misc/bluetooth/logs/btsnoop_hci.log');
+    z.end();
+    const out = createWriteStream(zip);
+    z.outputStream.pipe(out);
+    await once(out, 'close');
+    process.stderr.write(`bug report zip: ${(statSync(zip).size / 1e6).toFixed(1)} MB\n`);
+    runs.push(timed('vgatt att bugreport.zip', 'node', [vgatt, 'att', zip, '--format', 'ndjson']));
+  }
   if (args.includes('--anonymize')) {
     // A rewrite of the whole file: compared with tshark reading it, and with editcap copying it.
     runs.push(timed('vgatt anonymize', 'node', [vgatt, 'anonymize', file, path.join(outDir, 'anonymized.btsnoop')]));
