@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../src/util/cursor.js';
 import { fullParseCount, TransferReassembler } from '../../src/victron/stream.js';
-import { victronMessage } from '../helpers/messages.js';
+import { victronMessage } from '../../fuzz/messages.js';
 import { checkNeighbours, type Span } from '../../fuzz/neighbours.js';
 
 /** A stream of messages with optional padding before each; the spans of the messages. */

@@ -3,7 +3,7 @@
  * protocol.md by hand-written CBOR heads: shared by the stream property tests and the fuzzer.
  */
 import fc from 'fast-check';
-import { toHex } from '../../src/util/cursor.js';
+import { toHex } from '../src/util/cursor.js';
 
 export const uintHex = (n: number) => (n < 24 ? n.toString(16).padStart(2, '0') : n < 0x100 ? '18' + n.toString(16).padStart(2, '0') : '19' + n.toString(16).padStart(4, '0'));
 export const bytesHex = (b: Uint8Array) => (b.length < 24 ? (0x40 + b.length).toString(16) : '58' + b.length.toString(16).padStart(2, '0')) + toHex(b);
