@@ -135,7 +135,9 @@ export function mutate(seed: Seed, rng: Rng, kind: Mutator = rng.pick(MUTATORS))
     case 'bitflip': {
       const b = src.slice();
       const k = 1 + rng.int(8);
-      for (let i = 0; i < k; i++) b[body()]! ^= 1 << rng.int(8);
+      const flipped = new Set<number>();
+      while (flipped.size < k) flipped.add(body() * 8 + rng.int(8)); // distinct bits: two flips of one bit undo each other
+      for (const f of flipped) b[f >> 3]! ^= 1 << (f & 7);
       return { bytes: b, what: `${k} bit flip(s)` };
     }
     case 'interesting': {
