@@ -77,7 +77,8 @@ const VICTRON_DEFAULT_HANDLES = new Set([0x21, 0x24, 0x27, 0x1b, 0x1e]);
 
 /** Reads a seed and learns its layout through the library (records, HCI offsets, Victron values). */
 export async function loadSeed(path: string): Promise<Seed | undefined> {
-  const bytes = readFileSync(path);
+  // A plain Uint8Array: its slice() copies (a Buffer's would be a view, and mutations would pile up in the seed).
+  const bytes = new Uint8Array(readFileSync(path));
   const hciAt = new Map<number, number>();
   const starts: number[] = [];
   const hci: number[] = [];
@@ -127,6 +128,13 @@ function put(b: Uint8Array, at: number, v: number, width: number, be: boolean): 
 
 /** One mutation of the seed (a fresh copy); the name of what was done, for the reproducer's note. */
 export function mutate(seed: Seed, rng: Rng, kind: Mutator = rng.pick(MUTATORS)): { bytes: Uint8Array; what: string } {
+  const m = mutateOnce(seed, rng, kind);
+  const same = m.bytes.length === seed.bytes.length && m.bytes.every((x, i) => x === seed.bytes[i]);
+  // A value written over itself changes nothing: then one bit of the body is flipped as well.
+  return same ? mutateOnce(seed, rng, 'bitflip') : m;
+}
+
+function mutateOnce(seed: Seed, rng: Rng, kind: Mutator): { bytes: Uint8Array; what: string } {
   const src = seed.bytes;
   const n = src.length;
   // Keep the file header (where the format is recognised) mostly intact: damage after it is what we test.
@@ -154,7 +162,7 @@ export function mutate(seed: Seed, rng: Rng, kind: Mutator = rng.pick(MUTATORS))
     }
     case 'duplicate-record':
     case 'remove-record': {
-      if (seed.records.length === 0) return mutate(seed, rng, 'bitflip');
+      if (seed.records.length === 0) return mutateOnce(seed, rng, 'bitflip');
       const i = rng.int(seed.records.length);
       const [s, e] = seed.records[i]!;
       const times = kind === 'duplicate-record' ? 1 + rng.int(rng.int(4) === 0 ? 2000 : 3) : 0;
@@ -188,12 +196,12 @@ export function mutate(seed: Seed, rng: Rng, kind: Mutator = rng.pick(MUTATORS))
         b[at] = rng.pick([0x5a, 0x5b, 0x7a, 0x9a, 0xba, 0x59, 0x99]);
         return { bytes: b, what: `CBOR length head 0x${b[at]!.toString(16)} at ${at}` };
       }
-      return mutate(seed, rng, 'interesting');
+      return mutateOnce(seed, rng, 'interesting');
     }
     case 'header-field': {
       // Timestamps, flags, interface ids, drop counters of one record: set to an interesting value.
       const fields = HEADER_FIELDS[seed.format];
-      if (!fields || seed.records.length === 0) return mutate(seed, rng, 'interesting');
+      if (!fields || seed.records.length === 0) return mutateOnce(seed, rng, 'interesting');
       const b = src.slice();
       const [s] = rng.pick(seed.records);
       const f = rng.pick(fields);
@@ -202,7 +210,7 @@ export function mutate(seed: Seed, rng: Rng, kind: Mutator = rng.pick(MUTATORS))
       return { bytes: b, what: `record header field at ${s + f.at} = 0x${v.toString(16)}` };
     }
     case 'cbor-value': {
-      if (seed.victronValues.length === 0) return mutate(seed, rng, 'bitflip');
+      if (seed.victronValues.length === 0) return mutateOnce(seed, rng, 'bitflip');
       const b = src.slice();
       const [s, e] = rng.pick(seed.victronValues);
       const at = s + rng.int(e - s);
