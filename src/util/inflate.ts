@@ -18,6 +18,8 @@ export interface InflateResult {
     message: string;
     /** Offset in the input where inflating stopped (about: zlib reads ahead a little). */
     inputOffset: number;
+    /** zlib's own words for an error (e.g. "unexpected end of file"). */
+    reason?: string;
   };
 }
 
@@ -57,5 +59,5 @@ export function inflateCapped(input: Uint8Array, cap = DEFAULT_INFLATE_CAP, form
   const message = tooLarge
     ? `inflates to more than ${cap} bytes: the first ${best.length} kept, the rest (from compressed byte offset ${lo}) cut`
     : `${whole.message.replace(/\.$/, '')} at compressed byte offset ${lo}; ${best.length} byte(s) inflated before it`;
-  return { data: best, problem: { kind: tooLarge ? 'cut' : 'error', message, inputOffset: lo } };
+  return { data: best, problem: { kind: tooLarge ? 'cut' : 'error', message, inputOffset: lo, ...(tooLarge ? {} : { reason: whole.message }) } };
 }
