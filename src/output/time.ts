@@ -16,3 +16,8 @@ export function isoTimeUs(timeUs: number): string {
   const frac = timeUs - sec * 1_000_000;
   return `${cachedPrefix}.${frac < 100000 ? String(frac).padStart(6, '0') : frac}Z`;
 }
+
+/** ISO 8601 UTC of a time in milliseconds (2020-11-23T19:14:08.286Z); empty when no date can show it (see isoTimeUs). */
+export function isoTimeMs(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : '';
+}

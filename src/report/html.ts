@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { profileReasons, sessionRows, SESSION_HEAD, type RegisterStats, type Report } from './index.js';
 import { readoutDeviceSummary, readoutDeviceTitle } from './readout.js';
+import { isoTimeMs } from '../output/time.js';
 
 const require = createRequire(import.meta.url);
 const uplotDir = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
@@ -92,7 +93,7 @@ export function reportToHtml(r: Report): string {
         if (s.status && s.changes.length) {
           // Status-like registers: the step chart above, and when each value began.
           body.push(`<details class="changes"><summary>${s.changes.length}${s.changesOmitted ? '+' : ''} value change(s)</summary><table class="changes"><tr><th>time (UTC)</th><th>frame</th><th>value</th></tr>`);
-          for (const x of s.changes) body.push(`<tr><td>${esc(new Date(x.ms).toISOString().slice(0, 23).replace('T', ' '))}</td><td>${x.frame}</td><td>${esc(x.text ?? x.value)}</td></tr>`);
+          for (const x of s.changes) body.push(`<tr><td>${esc(isoTimeMs(x.ms).slice(0, 23).replace('T', ' '))}</td><td>${x.frame}</td><td>${esc(x.text ?? x.value)}</td></tr>`);
           if (s.changesOmitted) body.push(`<tr><td colspan="3">… and ${s.changesOmitted} more</td></tr>`);
           body.push('</table></details>');
         }
@@ -122,7 +123,7 @@ export function reportToHtml(r: Report): string {
       body.push('</div>');
       for (const f of d.fields.filter((x) => x.changes.length > 1)) {
         body.push(`<details class="changes"><summary>${esc(f.name)}: ${f.changes.length}${f.changesOmitted ? '+' : ''} value change(s)</summary><table class="changes"><tr><th>time (UTC)</th><th>frame</th><th>value</th></tr>`);
-        for (const x of f.changes) body.push(`<tr><td>${esc(new Date(x.ms).toISOString().slice(0, 23).replace('T', ' '))}</td><td>${x.frame}</td><td>${esc(x.text)}</td></tr>`);
+        for (const x of f.changes) body.push(`<tr><td>${esc(isoTimeMs(x.ms).slice(0, 23).replace('T', ' '))}</td><td>${x.frame}</td><td>${esc(x.text)}</td></tr>`);
         body.push('</table></details>');
       }
     });

@@ -7,6 +7,7 @@ import type { CaptureWarning } from '../capture/types.js';
 import type { GattDatabase, SessionEnd, SessionInfo } from '../bluetooth/types.js';
 import type { SessionProfile, VictronRecord } from '../victron/index.js';
 import { readoutToText, type ReadoutDeviceReport } from './readout.js';
+import { isoTimeMs } from '../output/time.js';
 
 export { ReadoutReportBuilder, type ReadoutDeviceReport, type ReadoutFieldStats } from './readout.js';
 
@@ -289,7 +290,7 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)];
 }
 
-const hms = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().slice(11, 19));
+const hms = (ms: number | undefined) => (ms === undefined ? '' : isoTimeMs(ms).slice(11, 19));
 const span = (a?: number, b?: number) => (a === undefined ? '' : b === undefined || b === a ? String(a) : `${a}-${b}`);
 const END_TEXT: Record<SessionEnd, string> = { disconnect: 'disconnect', reset: 'HCI reset', reconnect: 'new connection', 'file-gap': 'end of file', 'end-of-capture': 'end of capture' };
 
@@ -342,7 +343,7 @@ export function reportToText(r: Report): string {
     if (status.length) {
       out.push('  Changes of status registers:');
       for (const s of status) {
-        const steps = s.changes.map((x) => `${new Date(x.ms).toISOString().slice(11, 19)} ${x.text ?? x.value} (frame ${x.frame})`);
+        const steps = s.changes.map((x) => `${isoTimeMs(x.ms).slice(11, 19)} ${x.text ?? x.value} (frame ${x.frame})`);
         out.push(`  ${h4(s.register)} ${s.name ?? ''}: ${steps.join(' -> ')}${s.changesOmitted ? ` … and ${s.changesOmitted} more` : ''}`);
       }
       out.push('');

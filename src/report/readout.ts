@@ -6,6 +6,7 @@
  */
 import type { InstantReadout } from '../adverts/readout.js';
 import type { ReadoutField } from '../adverts/records.js';
+import { isoTimeMs } from '../output/time.js';
 
 const MAX_POINTS = 2000;
 const MAX_CHANGES = 200;
@@ -169,7 +170,7 @@ export function readoutToText(devices: ReadoutDeviceReport[], table: (head: stri
     if (d.fields.length) {
       out.push(...table(['field', 'unit', 'readings', 'first', 'last', 'min', 'max'], d.fields.map((f) => [f.name, f.unit ?? '', String(f.count), f.first ?? '', f.last ?? '', f.min === undefined ? '' : String(f.min), f.max === undefined ? '' : String(f.max)])).map((l) => '  ' + l));
       for (const f of d.fields.filter((x) => x.changes.length > 1)) {
-        const steps = f.changes.map((x) => `${new Date(x.ms).toISOString().slice(11, 19)} ${x.text} (frame ${x.frame})`);
+        const steps = f.changes.map((x) => `${isoTimeMs(x.ms).slice(11, 19)} ${x.text} (frame ${x.frame})`);
         out.push(`    ${f.name}: ${steps.join(' -> ')}${f.changesOmitted ? ` … and ${f.changesOmitted} more` : ''}`);
       }
     }

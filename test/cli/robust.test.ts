@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO } from '../helpers/tshark.js';
@@ -153,4 +153,19 @@ test('issue 13: a record a stage cannot read is a warning with its offset, the c
   } finally {
     AttExtractor.prototype.pushOne = orig;
   }
+});
+
+test('issue 13 (found by npm run fuzz): the report of a capture whose times are all out of range: no crash, exit 2', () => {
+  // Every record of the sample session gets a time no Date can hold (high word 0x7fffffff): the status
+  // change tables and time columns of the report must not throw.
+  const b = Buffer.from(readFileSync(path.join(REPO, 'captures/smartshunt-orion-session.btsnoop')));
+  for (let off = 16; off + 24 <= b.length; off += 24 + b.readUInt32BE(off + 4)) b.writeUInt32BE(0x7fffffff, off + 16);
+  const p = file('all-bad-times.btsnoop', b);
+  const html = path.join(tmp, 'all-bad-times.html');
+  for (const args of [['report', p], ['report', p, '-o', html], ['decode', p, '--format', 'csv'], ['diff', p, p]]) {
+    const r = vgatt(...args);
+    assert.equal(r.code, args[0] === 'diff' ? 0 : 2, `${args.join(' ')}: ${r.err}`);
+    assert.doesNotMatch(r.err, /RangeError|Invalid time/, args.join(' '));
+  }
+  assert.match(readFileSync(html, 'utf8'), /<html/i);
 });
