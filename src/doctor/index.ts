@@ -32,7 +32,9 @@ export interface DoctorInput {
 
 export interface DoctorSession {
   session: number;
+  /** The capture the session began in, and the one it ended in when another (several captures read). */
   file?: string;
+  endFile?: string;
   connection: number;
   device?: string;
   frames: string;
@@ -68,6 +70,13 @@ export interface DoctorReport {
 }
 
 const h4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
+
+/** "frames 20-85", with the captures when the run read several ("frames 837 of a.log.last - 9241 of a.log"). */
+function where(s: DoctorSession): string {
+  if (!s.file) return `frames ${s.frames}`;
+  const [a, b] = s.frames.split('-');
+  return s.endFile ? `frames ${a} of ${s.file} - ${b} of ${s.endFile}` : `frames ${s.frames} of ${s.file}`;
+}
 const MAX_ADVERT_DEVICES = 1000;
 const MAX_NAMES = 10_000;
 
@@ -159,6 +168,7 @@ export class CaptureDoctor {
     const sessions: DoctorSession[] = run.sessions.map((s) => {
       const o: DoctorSession = { session: s.session, connection: s.connection, frames: `${s.startFrame}-${s.endFrame ?? '?'}`, attPdus: s.attPdus };
       if (s.file !== undefined) o.file = s.file;
+      if (s.endFile !== undefined && s.endFile !== s.file) o.endFile = s.endFile;
       if (s.device !== undefined) o.device = s.device;
       if (s.endTimeUs !== undefined) o.durationS = Math.round((s.endTimeUs - s.startTimeUs) / 1e5) / 10;
       if (s.end) o.end = s.end === 'disconnect' && s.reason !== undefined ? `disconnect (reason 0x${s.reason.toString(16).padStart(2, '0')})` : s.end;
@@ -214,7 +224,7 @@ export class CaptureDoctor {
         code: 'connections-without-att',
         level: 'info',
         title: `${noAtt.length} connection session(s) without any ATT PDU (connected, nothing exchanged over GATT).`,
-        details: noAtt.slice(0, 20).map((s) => `session ${s.session}: ${s.device ?? 'address unknown'} on handle ${h4(s.connection)}, frames ${s.frames}${s.file ? ` of ${s.file}` : ''}${s.durationS !== undefined ? `, ${s.durationS} s` : ''}${s.end ? `, ended by ${s.end}` : ''}`).concat(noAtt.length > 20 ? [`… and ${noAtt.length - 20} more`] : []),
+        details: noAtt.slice(0, 20).map((s) => `session ${s.session}: ${s.device ?? 'address unknown'} on handle ${h4(s.connection)}, ${where(s)}${s.durationS !== undefined ? `, ${s.durationS} s` : ''}${s.end ? `, ended by ${s.end}` : ''}`).concat(noAtt.length > 20 ? [`… and ${noAtt.length - 20} more`] : []),
       });
     }
     const encrypted = sessions.filter((s) => s.encryptedFrame !== undefined);
@@ -247,7 +257,7 @@ export class CaptureDoctor {
         details: victronSessions.map((s) => {
           const v = s.victron!;
           const hd = v.handles ? `, handles Control ${h4(v.handles.control)} LastData ${h4(v.handles.lastData)} Data ${h4(v.handles.data)}` : '';
-          return `session ${s.session}: ${s.device ?? 'address unknown'}, frames ${s.frames}${s.file ? ` of ${s.file}` : ''}: profile ${v.profile ?? '-'}${v.reason ? ` (chosen by ${v.reason})` : ''}${hd}; ${v.messages} message(s), ${v.control} control, ${v.unknown} unknown run(s) (${v.unknownBytes} byte(s)), ${v.unanswered} unanswered request(s)`;
+          return `session ${s.session}: ${s.device ?? 'address unknown'}, ${where(s)}: profile ${v.profile ?? '-'}${v.reason ? ` (chosen by ${v.reason})` : ''}${hd}; ${v.messages} message(s), ${v.control} control, ${v.unknown} unknown run(s) (${v.unknownBytes} byte(s)), ${v.unanswered} unanswered request(s)`;
         }),
       });
     } else if (total > 0) {
@@ -260,7 +270,7 @@ export class CaptureDoctor {
           details: withAtt.slice(0, 20).map((s) => {
             const db = run.gatt.find((g) => g.device !== undefined && g.device === s.device) ?? run.gatt.find((g) => g.connection === s.connection);
             const services = db ? db.services.map((x) => x.uuid) : [];
-            return `session ${s.session}: ${s.device ?? 'address unknown'}, ${s.attPdus} ATT PDU(s), frames ${s.frames}${services.length ? `; services ${services.join(', ')}` : '; no discovery in the capture'}`;
+            return `session ${s.session}: ${s.device ?? 'address unknown'}, ${s.attPdus} ATT PDU(s), ${where(s)}${services.length ? `; services ${services.join(', ')}` : '; no discovery in the capture'}`;
           }),
         });
       }

@@ -12,6 +12,7 @@ import { REPO, SHARED_CAPTURES, tshark } from '../helpers/tshark.js';
 import { tsharkSessions } from '../helpers/sessions.js';
 import { parseCapture } from '../../src/capture/index.js';
 import { writeBtsnoop, type HciPacket } from '../helpers/capture-writer.js';
+import { buildZip, splitBtsnoop } from '../helpers/bugreport.js';
 import { doctorToText, type DoctorReport } from '../../src/doctor/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vgatt-doctor-'));
@@ -133,4 +134,19 @@ test('decode and report on a capture without Victron traffic: one line pointing 
     assert.equal(r.out, '');
     assert.equal(r.err, `vgatt: no Victron traffic in ${cap('govee-h5074-wireshark.pcapng')}; run 'vgatt doctor ${cap('govee-h5074-wireshark.pcapng')}' to see what it holds and why\n`);
   }
+});
+
+test('a bug report zip with the rotated pair: the session Android\'s rotation split is one session across both logs', async () => {
+  const [last, current] = splitBtsnoop(readFileSync(cap('govee-h5100-android.btsnoop')), 9000);
+  const zip = path.join(dir, 'bugreport.zip');
+  const logs = 'FS/data/misc/bluetooth/logs';
+  writeFileSync(zip, await buildZip([{ name: `${logs}/btsnoop_hci.log.last`, data: last }, { name: `${logs}/btsnoop_hci.log`, data: current }]));
+  const { code, report } = doctor(zip);
+  assert.equal(code, 3);
+  assert.deepEqual(report.inputs.map((i) => [i.path, i.records]), [[`${zip}:${logs}/btsnoop_hci.log.last`, 9000], [`${zip}:${logs}/btsnoop_hci.log`, 9509]]);
+  // tshark on the whole log: session 2 runs from frame 837 to 18241, i.e. 9241 of the second file.
+  assert.deepEqual(tsharkSessions(cap('govee-h5100-android.btsnoop')).map((s) => [s.start, s.end]), [[467, 834], [837, 18241], [18289, 18401]]);
+  const att = tshark(['-r', cap('govee-h5100-android.btsnoop'), '-Y', 'btatt && frame.number > 837 && frame.number < 18241', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length;
+  const s2 = report.sessions[1]!;
+  assert.deepEqual([s2.frames, s2.file, s2.endFile, s2.attPdus], ['837-9241', `${zip}:${logs}/btsnoop_hci.log.last`, `${zip}:${logs}/btsnoop_hci.log`, att]);
 });
