@@ -19,6 +19,7 @@ import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTR
 import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER } from './output/att.js';
 import { gattToText } from './output/gatt.js';
 import { runAnonymize } from './commands/anonymize.js';
+import { runProfileSuggest } from './commands/profile.js';
 import { LineWriter } from './output/writer.js';
 import { instantReadoutReport, parseKeyOptions, runAdverts } from './commands/adverts.js';
 import { CaptureKeys } from './adverts/readout.js';
@@ -318,7 +319,7 @@ async function run(argv: string[]): Promise<number> {
         y
           .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
           .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' })
-          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id (smartshunt, orion, smartsolar, common) or a profile .json file; default: chosen per connection' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id (smartshunt, smartsolar, orion, orion-xs, phoenix, bluesmart, common) or a profile .json file; default: chosen per connection' })
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files (repeatable)' }),
       async (a) => {
         status = await runDecode(a.capture as string[], a.format as Format, a.profile, a.profiles as string[]);
@@ -370,6 +371,28 @@ async function run(argv: string[]): Promise<number> {
         status = await runAnonymize({ input: a.input, output: a.output, map: a.map, seed: a.seed, profile: a.profile, profiles: a.profiles as string[] }, warn);
       },
     )
+    .command('profile', 'Device profile tools: profile suggest <capture..> writes a profile for the registers no profile names', (y) =>
+      y
+        .command(
+          'suggest <capture..>',
+          'Suggest a profile (extending --base) with a placeholder entry per register the capture shows but the base does not define',
+          (z) =>
+            z
+              .positional('capture', { type: 'string', array: true, demandOption: true, describe: CAPTURE_HELP })
+              .option('base', { alias: 'b', type: 'string', describe: 'Profile to extend (id or .json); default: the profile chosen for the capture\'s device' })
+              .option('output', { alias: 'o', type: 'string', describe: 'Write the profile to this .json file (default: stdout); its name gives the profile id' })
+              .option('id', { type: 'string', describe: 'Profile id (default: from the output file name, else BASE-suggested)' })
+              .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
+          async (a) => {
+            const progress = new Progress(`reading ${(a.capture as string[]).join(', ')}`);
+            status = await runProfileSuggest({ captures: a.capture as string[], base: a.base, output: a.output, id: a.id, profiles: a.profiles as string[] }, readCallbacks(progress), (m) => {
+              progress.done();
+              process.stderr.write(`${m}\n`);
+            });
+          },
+        )
+        .demandCommand(1, 'Name a profile command: suggest'),
+    )
     .command(
       'adverts <capture..>',
       'Victron Instant Readout advertisements: product, record and values, decrypted with the device keys',
@@ -418,7 +441,7 @@ async function run(argv: string[]): Promise<number> {
         } else process.stdout.write(lua);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, adverts, lua')
+    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, adverts, profile, lua')
     .strict()
     .help()
     .version()

@@ -1,5 +1,6 @@
 /** Device profiles: loading, validation, choice, and register value decoding. */
 export * from './types.js';
-export { loadProfiles, loadProfileFile, resolveProfile, chooseProfile, ProfileError, SHIPPED_DIR } from './load.js';
+export { loadProfiles, loadProfileFile, resolveProfile, chooseProfile, validateProfile, ProfileError, SHIPPED_DIR } from './load.js';
 export { decodeRegisterValue, registerSize, scaleDecimals } from './decode.js';
 export { productName, productIdHex, formatProductId, allProducts } from './products.js';
+export { ProfileSuggester, guessField, type SuggestedRegister } from './suggest.js';

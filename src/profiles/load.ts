@@ -24,7 +24,8 @@ type AjvCtor = new (opts: object) => { compile(schema: object): ((data: unknown)
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvCtor }).default ?? Ajv2020Module) as unknown as AjvCtor;
 let validator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
 
-function validate(file: string, data: unknown): Profile {
+/** Checks a profile's JSON data against schema.json and the rules the schema cannot say; throws ProfileError. */
+export function validateProfile(file: string, data: unknown): Profile {
   validator ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(JSON.parse(readFileSync(path.join(SHIPPED_DIR, 'schema.json'), 'utf8')));
   if (!validator(data)) {
     const lines = (validator.errors ?? []).slice(0, 20).map((e) => {
@@ -63,7 +64,7 @@ export function loadProfileFile(file: string): { profile: Profile; file: string 
   } catch (e) {
     throw new ProfileError(`${file}: /: not valid JSON: ${(e as Error).message}`);
   }
-  return { profile: validate(file, data), file };
+  return { profile: validateProfile(file, data), file };
 }
 
 /** JSON files next to the shipped profiles that are not profiles. */
@@ -142,7 +143,9 @@ export function chooseProfile(
   profiles: ResolvedProfile[],
   hints: { name?: string; productId?: number; handles?: { control?: number; lastData?: number; data?: number } },
 ): ResolvedProfile | undefined {
-  const devices = profiles.filter((p) => p.profile.match);
+  // A user's profile (from --profiles, --profile) with the same match rules as a shipped one is chosen first.
+  const all = profiles.filter((p) => p.profile.match);
+  const devices = [...all.filter((p) => !p.file.startsWith(SHIPPED_DIR)).reverse(), ...all.filter((p) => p.file.startsWith(SHIPPED_DIR))];
   if (hints.productId !== undefined) {
     const p = devices.find((d) => d.profile.match!.productIds?.includes(hints.productId!));
     if (p) return p;
