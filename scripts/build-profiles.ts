@@ -164,6 +164,8 @@ for (const [rid, field] of [[0x0100, 'Product Id'], ...Array.from({ length: 8 },
   for (const f of d.fields) if (f.name.startsWith(field)) f.format = 'productId';
   d.source += `; product names: ${PRODUCTS_SRC}`;
 }
+// VE.Smart networking reception lists (0xEC20..): the registers received, as register numbers.
+for (const [rid, d] of all) if (rid >= 0xec20 && rid <= 0xec2f) for (const f of d.fields) if (/^Received VE_REG/.test(f.name)) f.format = 'register';
 // Strings that are not text (network id, MAC address, advertisement key) read as hex.
 for (const rid of [0xec12, 0xec65, 0xec66]) {
   const d = all.get(rid);

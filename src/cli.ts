@@ -441,7 +441,7 @@ async function run(argv: string[]): Promise<number> {
         } else process.stdout.write(lua);
       },
     )
-    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, adverts, profile, lua')
+    .demandCommand(1, 'Name a command: att, gatt, decode, diff, report, anonymize, adverts, doctor, profile, lua')
     .strict()
     .help()
     .version()

@@ -69,6 +69,10 @@ test('SmartSolar: load output, device mode, history total and today from the rea
   assert.deepEqual([v.Yield, v.Consumed, v['Battery voltage max'], v['Battery voltage min']], [1.48, 0, 27.22, 24.16]);
   assert.deepEqual([v['Time Bulk'], v['Time Absorption'], v['Time Float'], v['Max power'], v['Battery current max'], v['Panel voc max'], v['Day sequence number']], [851, 130, 0, 530, 19.1, 49.85, 92]);
   assert.match(today.text, /Time Bulk=851 minutes/);
+  // value-trend-ec20: 0xEC20 is the VE.Smart networking reception list: received registers, four 8-byte entries.
+  const rx = dec('smartsolar', 0xec20, '8dedffffffffffffecedffffffffffff3eecffffffffffff8cedffffffffffff');
+  assert.match(rx.text, /^Received VE_REG_1=0xED8D, .*Received VE_REG_2=0xEDEC, .*Received VE_REG_3=0xEC3E, .*Received VE_REG_4=0xED8C/);
+  assert.equal((rx.value as Record<string, number>)['Received VE_REG_1'], 0xed8d);
 });
 
 test('SmartSolar: per-tracker history 0x10A0-0x10BE and the trend registers have complete layouts', () => {
