@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { scanAtt } from '../../src/pipeline.js';
 import { SHARED_CAPTURES, tshark } from '../helpers/tshark.js';
@@ -56,4 +58,24 @@ test('sessions start without a connection event, end at HCI Reset and at a new c
       [4, 6, true, 'end-of-capture', 7, '06:05:04:03:02:09'],
     ],
   );
+});
+
+test('across files: a session goes on into a log that starts within 60 s (rotation), and ends at a longer gap', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vgatt-sessions-'));
+  const read = [0x0a, 0x03, 0x00];
+  const acl = (t: number): HciPacket => ({ type: 2, dir: 'sent', timeUs: t, data: Uint8Array.of(0x40, 0x00, read.length + 4, 0, read.length, 0, 4, 0, ...read) });
+  const conn: HciPacket = { type: 4, dir: 'received', timeUs: 1_700_000_000_000_000, data: Uint8Array.of(0x3e, 19, 0x01, 0, 0x40, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0x18, 0, 0, 0, 0x48, 0, 0) };
+  const a = path.join(dir, 'a.btsnoop');
+  writeFileSync(a, writeBtsnoop([conn, acl(1_700_000_000_001_000)]));
+  for (const [gapS, sessions] of [[1, [1, 1]], [3600, [1, 2]]] as const) {
+    const b = path.join(dir, `b${gapS}.btsnoop`);
+    writeFileSync(b, writeBtsnoop([acl(1_700_000_000_001_000 + gapS * 1e6)]));
+    const scan = await scanAtt([a, b]);
+    const pdus = [];
+    for await (const batch of scan.batches()) pdus.push(...batch);
+    assert.deepEqual(pdus.map((p) => [p.file, p.frame, p.session]), [[a, 2, 1], [b, 1, sessions[1]]]);
+    const s = scan.extractor.sessions();
+    if (gapS === 1) assert.deepEqual(s.map((x) => [x.session, x.file, x.endFile, x.end]), [[1, a, b, 'end-of-capture']]);
+    else assert.deepEqual(s.map((x) => [x.session, x.file, x.end, x.connected]), [[1, a, 'file-gap', true], [2, b, 'end-of-capture', false]]);
+  }
 });
