@@ -1,25 +1,28 @@
 /**
- * `npm run bench [-- --mb 100] [--att-only] [--anonymize] [--zip]`: writes a large synthetic btsnoop capture of a VictronConnect session
- * and times, in the same run, `vgatt` against tshark's ATT field extraction of the same file.
- * Reports wall time ratios and peak memory (GNU time's maximum resident set size). `--zip` also puts the
- * capture in an Android bug report zip (deflated) and times `vgatt att` on the zip.
+ * `npm run bench [-- --sizes 20,100] [--repeat 3] [--att-only] [--anonymize] [--zip]`: writes large synthetic btsnoop captures of a
+ * VictronConnect session and times, in the same run, `vgatt` (att, decode, report, diff) against
+ * tshark's ATT field extraction of the same file. Reports the median wall time of each command, the
+ * ratio to tshark, peak memory (GNU time's maximum resident set size) and the goals of issue 11.
+ * `--anonymize` also times `vgatt anonymize` (a rewrite of the whole file) against editcap copying it.
+ * `--zip` also puts the capture in an Android bug report zip (deflated) and times `vgatt att` on the zip.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 
 const args = process.argv.slice(2);
-const mbArg = args.indexOf('--mb');
-const targetMb = mbArg >= 0 ? Number(args[mbArg + 1]) : 100;
-const only = args.includes('--att-only') ? ['att'] : ['att', 'decode'];
+const argOf = (name: string) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : undefined);
+// `--mb 20` (one size) or `--sizes 20,100` (the default); `--repeat N` runs of each command (median shown).
+const sizes = (argOf('--sizes') ?? argOf('--mb') ?? '20,100').split(',').map(Number);
+const repeat = Number(argOf('--repeat') ?? 3);
+const only = args.includes('--att-only') ? ['att'] : ['att', 'decode', 'report', 'diff'];
+const outDir = path.resolve(import.meta.dirname, 'out');
 const luaOnly = args.includes('--lua-only');
 const noLua = args.includes('--no-lua') || args.includes('--att-only');
-const outDir = path.resolve(import.meta.dirname, 'out');
-const file = path.join(outDir, `bench-${targetMb}mb.btsnoop`);
-const defaultFile = file;
-const defaultMb = targetMb;
 const root = path.resolve(import.meta.dirname, '..');
+const captureFile = (mb: number) => path.join(outDir, `bench-${mb}mb.btsnoop`);
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // btsnoop time base: microseconds from year 0 to 1970 (as Wireshark uses).
@@ -62,7 +65,7 @@ function att(opcode: number, handle: number, value: Buffer): Buffer {
   return b;
 }
 
-async function writeCapture(file = defaultFile, targetMb = defaultMb): Promise<void> {
+async function writeCapture(targetMb: number, file = captureFile(targetMb)): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   if (existsSync(file) && statSync(file).size >= targetMb * 1e6) return;
   const ws = createWriteStream(file);
@@ -104,31 +107,72 @@ async function writeCapture(file = defaultFile, targetMb = defaultMb): Promise<v
 interface Run {
   name: string;
   seconds: number;
+  /** User + system CPU time: steadier than wall time on a loaded machine. */
+  cpuSeconds: number;
   maxRssMb: number;
   status: number | null;
 }
 
 function timed(name: string, cmd: string, argv: string[]): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const lines = r.stderr.toString().trim().split('\n');
-  const [sec, kb] = lines[lines.length - 1]!.split(' ').map(Number);
-  if (r.status !== 0) process.stderr.write(`${name} exited ${r.status}: ${lines.slice(-5).join('\n')}\n`);
-  return { name, seconds: sec!, maxRssMb: kb! / 1024, status: r.status };
+  const [sec, kb, user, sys] = lines[lines.length - 1]!.split(' ').map(Number);
+  if (r.status !== 0 && !(name.startsWith('vgatt diff') && r.status === 1)) process.stderr.write(`${name} exited ${r.status}: ${lines.slice(-5).join('\n')}\n`);
+  return { name, seconds: sec!, cpuSeconds: user! + sys!, maxRssMb: kb! / 1024, status: r.status };
 }
 
-async function main(): Promise<void> {
-  if (!existsSync('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time): apt-get install time');
-  if (luaOnly) return benchLua();
-  process.stderr.write(`writing ${targetMb} MB capture to ${file}\n`);
-  await writeCapture();
-  const size = statSync(file).size;
-  process.stderr.write(`capture: ${(size / 1e6).toFixed(1)} MB\n`);
-  const tshark = timed('tshark -T fields (btatt)', 'tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** `repeat` runs of one command: median wall time, and the largest peak RSS seen. */
+function timedMedian(name: string, cmd: string, argv: string[]): Run {
+  const runs = Array.from({ length: repeat }, () => timed(name, cmd, argv));
+  return { name, seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)), maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)), status: runs.find((r) => r.status !== 0)?.status ?? 0 };
+}
+
+/** The vgatt commands timed on one capture, as [name, argv]. Runs the compiled CLI (`npm run bench` builds first). */
+function vgattCommands(file: string): [string, string[]][] {
   const vgatt = path.join(root, 'bin', 'vgatt.js');
-  const runs: Run[] = [timed('vgatt att --format ndjson', 'node', [vgatt, 'att', file, '--format', 'ndjson'])];
-  if (only.includes('decode') && existsSync(path.join(root, 'src', 'victron', 'index.ts'))) runs.push(timed('vgatt decode --format ndjson', 'node', [vgatt, 'decode', file, '--format', 'ndjson']));
+  const html = path.join(outDir, 'report.html');
+  const all: [string, string, string[]][] = [
+    ['att', 'vgatt att --format ndjson', [vgatt, 'att', file, '--format', 'ndjson']],
+    ['decode', 'vgatt decode --format ndjson', [vgatt, 'decode', file, '--format', 'ndjson']],
+    ['report', 'vgatt report -o x.html', [vgatt, 'report', file, '-o', html]],
+    ['diff', 'vgatt diff (file with itself)', [vgatt, 'diff', file, file]],
+  ];
+  return all.filter(([k]) => only.includes(k)).map(([, name, argv]) => [name, argv]);
+}
+
+function printTable(title: string, tshark: Run, runs: Run[]): void {
+  console.log(title);
+  console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'cpu s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12), 'by cpu'.padStart(8)].join('  '));
+  for (const r of [tshark, ...runs]) {
+    const ratio = (a: number, b: number) => (a / Math.max(b, 0.01)).toFixed(1) + 'x';
+    console.log([r.name.padEnd(30), r.seconds.toFixed(2).padStart(8), r.cpuSeconds.toFixed(2).padStart(8), r.maxRssMb.toFixed(0).padStart(8), ratio(tshark.seconds, r.seconds).padStart(12), ratio(tshark.cpuSeconds, r.cpuSeconds).padStart(8)].join('  '));
+  }
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPU(s)`);
+}
+
+/** Issue 11's goals: att >= 8x tshark, decode >= 2.5x, peak RSS < 150 MB for every vgatt command. */
+function printGoals(tshark: Run, runs: Run[]): void {
+  const ratio = (r: Run) => tshark.seconds / Math.max(r.seconds, 0.01);
+  const lines: string[] = [];
+  for (const r of runs) {
+    const want = r.name.startsWith('vgatt att') ? 8 : r.name.startsWith('vgatt decode') ? 2.5 : 0;
+    if (want) lines.push(`${ratio(r) >= want ? 'met ' : 'MISS'}  ${r.name}: ${ratio(r).toFixed(1)}x tshark (goal >= ${want}x)`);
+    lines.push(`${r.maxRssMb < 150 ? 'met ' : 'MISS'}  ${r.name}: peak ${r.maxRssMb.toFixed(0)} MB (goal < 150 MB)`);
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+async function benchSize(mb: number): Promise<Run[]> {
+  const file = captureFile(mb);
+  process.stderr.write(`writing ${mb} MB capture to ${file}\n`);
+  await writeCapture(mb);
+  const size = statSync(file).size;
+  const tshark = timedMedian('tshark -T fields (btatt)', 'tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']);
+  const runs = vgattCommands(file).map(([name, argv]) => timedMedian(name, 'node', argv));
   if (args.includes('--zip')) {
-    const zip = path.join(outDir, `bugreport-${targetMb}mb.zip`);
+    const zip = path.join(outDir, `bugreport-${mb}mb.zip`);
     const { default: yazl } = await import('yazl');
     const z = new yazl.ZipFile();
     z.addFile(file, 'FS/data/misc/bluetooth/logs/btsnoop_hci.log');
@@ -137,19 +181,24 @@ async function main(): Promise<void> {
     z.outputStream.pipe(out);
     await once(out, 'close');
     process.stderr.write(`bug report zip: ${(statSync(zip).size / 1e6).toFixed(1)} MB\n`);
-    runs.push(timed('vgatt att bugreport.zip', 'node', [vgatt, 'att', zip, '--format', 'ndjson']));
+    runs.push(timedMedian('vgatt att bugreport.zip', 'node', [path.join(root, 'bin', 'vgatt.js'), 'att', zip, '--format', 'ndjson']));
   }
   if (args.includes('--anonymize')) {
     // A rewrite of the whole file: compared with tshark reading it, and with editcap copying it.
-    runs.push(timed('vgatt anonymize', 'node', [vgatt, 'anonymize', file, path.join(outDir, 'anonymized.btsnoop')]));
-    runs.push(timed('editcap (plain copy)', 'editcap', [file, path.join(outDir, 'editcap-copy.btsnoop')]));
+    runs.push(timedMedian('vgatt anonymize', 'node', [path.join(root, 'bin', 'vgatt.js'), 'anonymize', file, path.join(outDir, 'anonymized.btsnoop')]));
+    runs.push(timedMedian('editcap (plain copy)', 'editcap', [file, path.join(outDir, 'editcap-copy.btsnoop')]));
   }
-  const rows = [tshark, ...runs];
-  console.log(`capture: ${file} (${(size / 1e6).toFixed(1)} MB)`);
-  console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12)].join('  '));
-  for (const r of rows) {
-    console.log([r.name.padEnd(30), r.seconds.toFixed(2).padStart(8), r.maxRssMb.toFixed(0).padStart(8), (tshark.seconds / Math.max(r.seconds, 0.01)).toFixed(1).padStart(11) + 'x'].join('  '));
-  }
+  printTable(`capture: ${file} (${(size / 1e6).toFixed(1)} MB), median of ${repeat}`, tshark, runs);
+  printGoals(tshark, runs);
+  return [tshark, ...runs];
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time): apt-get install time');
+  if (luaOnly) return benchLua();
+  const help = timedMedian('vgatt --help', 'node', [path.join(root, 'bin', 'vgatt.js'), '--help']);
+  console.log(`${help.seconds <= 0.1 ? 'met ' : 'MISS'}  vgatt --help: ${(help.seconds * 1000).toFixed(0)} ms, median of ${repeat} (goal <= 100 ms), peak ${help.maxRssMb.toFixed(0)} MB\n`);
+  for (const mb of sizes) await benchSize(mb);
   if (!noLua) await benchLua();
 }
 
@@ -182,7 +231,7 @@ async function benchLua(): Promise<void> {
   console.log(['capture'.padEnd(10), 'tshark s/cpu s/MB'.padStart(22), 'with victron.lua'.padStart(22), 'time x'.padStart(7), 'cpu x'.padStart(6), 'memory x'.padStart(9)].join('  '));
   for (const mb of sizes) {
     const f = path.join(outDir, `bench-${mb}mb.btsnoop`);
-    await writeCapture(f, mb);
+    await writeCapture(mb, f);
     const base = med(['-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value']);
     const withLua = med(['-X', `lua_script:${lua}`, '-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.value', '-e', 'victron.register', '-e', 'victron.value']);
     const cell = (r: { wall: number; cpu: number; mb: number }) => `${r.wall.toFixed(2)}/${r.cpu.toFixed(2)}/${r.mb.toFixed(0)}`;

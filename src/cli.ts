@@ -15,8 +15,8 @@ import type { ResolvedProfile } from './profiles/index.js';
 import { ReportBuilder, reportToText } from './report/index.js';
 import { reportToHtml } from './report/html.js';
 import { writeFileSync } from 'node:fs';
-import { victronToCsv, victronToNdjson, victronToText, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER } from './output/victron.js';
-import { attToCsv, attToNdjson, attToText, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER } from './output/att.js';
+import { victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER } from './output/victron.js';
+import { attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER } from './output/att.js';
 import { gattToText } from './output/gatt.js';
 import { runAnonymize } from './commands/anonymize.js';
 import { runProfileSuggest } from './commands/profile.js';
@@ -108,7 +108,8 @@ async function runAtt(files: string[], format: Format): Promise<number> {
     for await (const batch of scan.batches()) {
       for (const pdu of batch) {
         if (format === 'text' && pdu.file !== lastFile) out.add(`# ${(lastFile = pdu.file)}`);
-        out.add(fmt(pdu));
+        if (format === 'ndjson') writeAttNdjson(out, pdu);
+        else out.add(fmt(pdu));
       }
       count += batch.length;
       await live();
@@ -158,7 +159,8 @@ async function runDecode(files: string[], format: Format, profileArg: string | u
           if (format === 'text') out.add(VICTRON_TEXT_HEADER);
         }
         if (format === 'text' && r.file !== lastFile) out.add(`# ${(lastFile = r.file)}`);
-        out.add(fmt(r));
+        if (format === 'ndjson') writeVictronNdjson(out, r);
+        else out.add(fmt(r));
         counts[r.kind]++;
       }
       await live();

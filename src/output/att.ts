@@ -2,7 +2,8 @@ import type { AttPdu } from '../bluetooth/types.js';
 import { toHex } from '../util/cursor.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs } from './time.js';
+import { isoTimeUs, writeIsoTimeUs } from './time.js';
+import type { LineWriter } from './writer.js';
 
 /**
  * The NDJSON record of one ATT PDU. Field names are a public contract (issue 2):
@@ -70,6 +71,74 @@ export function attToNdjson(p: AttPdu): string {
   if (f.handles && f.handles.length > 0) s += `,"handles":[${f.handles.join(',')}]`;
   if (p.truncated) s += ',"truncated":true';
   return s + '}';
+}
+
+/** attToNdjson(p) and its newline, written into `w` byte by byte (the hot path of `vgatt att --format ndjson`). */
+export function writeAttNdjson(w: LineWriter, p: AttPdu): void {
+  const f = p.fields as { handles?: number[] };
+  let only = 0;
+  for (const k in f) {
+    if (k !== 'handles') return w.add(JSON.stringify(attToJson(p)));
+    only++;
+  }
+  if (only !== 1) return w.add(JSON.stringify(attToJson(p)));
+  if (p.file !== undefined) {
+    w.ascii('{"file":');
+    w.json(p.file);
+    w.ascii(',"frame":');
+  } else w.ascii('{"frame":');
+  w.uint(p.frame);
+  w.ascii(',"time":"');
+  writeIsoTimeUs(w, p.timeUs);
+  w.ascii('","connection":');
+  w.uint(p.connection);
+  if (p.session !== undefined) {
+    w.ascii(',"session":');
+    w.numText(p.session);
+  }
+  if (p.device !== undefined) {
+    w.ascii(',"device":"');
+    w.ascii(p.device);
+    w.ascii('"');
+  }
+  w.ascii(',"direction":"');
+  w.ascii(p.direction);
+  w.ascii('","opcode":');
+  w.uint(p.opcode);
+  w.ascii(',"opcodeName":"');
+  w.ascii(p.opcodeName);
+  w.ascii('"');
+  if (p.handle !== undefined) {
+    w.ascii(',"handle":');
+    w.uint(p.handle);
+  }
+  if (p.uuid !== undefined) {
+    w.ascii(',"uuid":');
+    w.jsonCached(p.uuid);
+  }
+  if (p.value !== undefined) {
+    w.ascii(',"value":"');
+    w.hex(p.value);
+    w.ascii('"');
+  }
+  w.ascii(',"frames":[');
+  const frames = p.frames;
+  for (let i = 0; i < frames.length; i++) {
+    if (i) w.ascii(',');
+    w.uint(frames[i]!);
+  }
+  w.ascii(']');
+  if (f.handles && f.handles.length > 0) {
+    w.ascii(',"handles":[');
+    for (let i = 0; i < f.handles.length; i++) {
+      if (i) w.ascii(',');
+      w.uint(f.handles[i]!);
+    }
+    w.ascii(']');
+  }
+  if (p.truncated) w.ascii(',"truncated":true');
+  w.ascii('}');
+  w.end();
 }
 
 const ATT_CSV_COLUMNS = ['frame', 'time', 'connection', 'device', 'direction', 'opcode', 'opcodeName', 'handle', 'uuid', 'value', 'truncated', 'session'];

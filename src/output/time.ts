@@ -1,3 +1,5 @@
+import type { LineWriter } from './writer.js';
+
 let cachedSecond = NaN;
 let cachedPrefix = '';
 
@@ -20,4 +22,20 @@ export function isoTimeUs(timeUs: number): string {
 /** ISO 8601 UTC of a time in milliseconds (2020-11-23T19:14:08.286Z); empty when no date can show it (see isoTimeUs). */
 export function isoTimeMs(ms: number): string {
   return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : '';
+}
+
+/** The same text as isoTimeUs(), written into `w` without making a string. */
+export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
+  const sec = Math.floor(timeUs / 1_000_000);
+  const frac = timeUs - sec * 1_000_000;
+  // Times no date can show, or too large for whole microseconds: the string version says what to print.
+  if (!(Math.abs(timeUs) <= 8.64e18) || !Number.isInteger(frac) || frac < 0 || frac >= 1_000_000) return w.utf8(isoTimeUs(timeUs));
+  if (sec !== cachedSecond) {
+    cachedSecond = sec;
+    cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
+  }
+  w.ascii(cachedPrefix);
+  w.ascii('.');
+  w.padded(frac, 6);
+  w.ascii('Z');
 }

@@ -1,7 +1,8 @@
 import type { VictronRecord } from '../victron/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs } from './time.js';
+import { isoTimeUs, writeIsoTimeUs } from './time.js';
+import type { LineWriter } from './writer.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const h4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
@@ -76,6 +77,129 @@ export function victronToNdjson(r: VictronRecord): string {
   s += ']';
   if (r.handle) s += `,"handle":${r.handle}`;
   return s + '}';
+}
+
+/** victronToNdjson(r) and its newline, written into `w` byte by byte (the hot path of `vgatt decode --format ndjson`). */
+export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
+  w.ascii('{"kind":"');
+  w.ascii(r.kind);
+  w.ascii('"');
+  if (r.file !== undefined) {
+    w.ascii(',"file":');
+    w.json(r.file);
+  }
+  w.ascii(',"frame":');
+  w.uint(r.frame);
+  w.ascii(',"frames":[');
+  const frames = r.frames;
+  for (let i = 0; i < frames.length; i++) {
+    if (i) w.ascii(',');
+    w.uint(frames[i]!);
+  }
+  w.ascii('],"time":"');
+  writeIsoTimeUs(w, r.timeUs);
+  w.ascii('","connection":');
+  w.uint(r.connection);
+  if (r.session !== undefined) {
+    w.ascii(',"session":');
+    w.numText(r.session);
+  }
+  if (r.device !== undefined) {
+    w.ascii(',"device":');
+    w.jsonCached(r.device);
+  }
+  w.ascii(',"direction":"');
+  w.ascii(r.direction);
+  w.ascii('"');
+  if (r.type !== undefined) {
+    w.ascii(',"type":');
+    w.numText(r.type);
+  }
+  if (r.typeName !== undefined) {
+    w.ascii(',"typeName":');
+    w.jsonCached(r.typeName);
+  }
+  if (r.instance !== undefined) {
+    w.ascii(',"instance":');
+    w.numText(r.instance);
+  }
+  if (r.register !== undefined) {
+    w.ascii(',"register":');
+    w.numText(r.register);
+  }
+  if (r.registerName !== undefined) {
+    w.ascii(',"registerName":');
+    w.jsonCached(r.registerName);
+  }
+  if (r.raw) {
+    w.ascii(',"raw":"');
+    w.hex(r.raw);
+    w.ascii('"');
+  }
+  if (r.value !== undefined) {
+    w.ascii(',"value":');
+    const v = r.value;
+    if (typeof v === 'number') w.num(v);
+    else if (typeof v === 'string') w.json(v);
+    else w.utf8(q(typeof v === 'object' && v !== null ? jsonSafe(v) : v));
+  }
+  if (r.unit !== undefined) {
+    w.ascii(',"unit":');
+    w.jsonCached(r.unit);
+  }
+  if (r.profile !== undefined) {
+    w.ascii(',"profile":');
+    w.jsonCached(r.profile);
+  }
+  if (r.request !== undefined) {
+    w.ascii(',"request":');
+    w.numText(r.request);
+  }
+  if (r.response !== undefined) {
+    w.ascii(',"response":');
+    w.numText(r.response);
+  }
+  if (r.text !== undefined) {
+    w.ascii(',"text":');
+    w.json(r.text);
+  }
+  if (r.latencyMs !== undefined) {
+    w.ascii(',"latencyMs":');
+    w.numText(r.latencyMs);
+  }
+  if (r.answered !== undefined) {
+    w.ascii(',"answered":');
+    w.utf8(String(r.answered));
+  }
+  if (r.reason !== undefined) {
+    w.ascii(',"reason":');
+    w.jsonCached(r.reason);
+  }
+  if (r.problem !== undefined) {
+    w.ascii(',"problem":');
+    w.json(r.problem);
+  }
+  w.ascii(',"bytes":"');
+  w.hex(r.bytes);
+  w.ascii('","ranges":[');
+  const ranges = r.ranges;
+  for (let i = 0; i < ranges.length; i++) {
+    const g = ranges[i]!;
+    w.ascii(i ? ',{"frame":' : '{"frame":');
+    w.uint(g.frame);
+    w.ascii(',"start":');
+    w.uint(g.start);
+    w.ascii(',"end":');
+    w.uint(g.end);
+    w.ascii('}');
+  }
+  w.ascii(']');
+  if (r.handle) {
+    w.ascii(',"handle":');
+    w.numText(r.handle);
+  }
+  w.ascii('}');
+  w.end();
 }
 
 const VICTRON_CSV_COLUMNS = ['kind', 'frame', 'frames', 'time', 'connection', 'device', 'direction', 'type', 'typeName', 'instance', 'register', 'registerName', 'raw', 'value', 'unit', 'text', 'profile', 'request', 'response', 'reason', 'session'];

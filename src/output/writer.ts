@@ -1,46 +1,194 @@
 import type { Writable } from 'node:stream';
 
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const NL = 0x0a;
+
 /**
- * Buffers output lines and writes them in large chunks, waiting for 'drain' so that a slow
- * consumer (a pager, `| jq`) bounds memory. A closed pipe (`| head`) ends output quietly.
+ * Buffers output and writes it in large chunks, waiting for 'drain' so that a slow consumer (a pager,
+ * `| jq`) bounds memory. A closed pipe (`| head`) ends output quietly.
+ *
+ * Lines go straight into a Buffer: whole strings with `add()`, or piece by piece with the byte-level
+ * methods (`ascii`, `bytes`, `int`, `hex`, `json`, ...) and `end()`, which is how the NDJSON formatters
+ * write without building a string per record. A full buffer is queued and a new one started, so the
+ * formatters never wait; `maybeFlush()` (once per batch) writes the queue and applies backpressure.
  */
 export class LineWriter {
-  private parts: string[] = [];
-  private size = 0;
+  private buf: Buffer;
+  private pos = 0;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  /** JSON string literals already encoded (names, units, typeNames: a handful of distinct values). */
+  private jsonCache = new Map<string, Buffer>();
   closed = false;
 
   constructor(private readonly out: Writable, private readonly chunk = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(chunk);
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.closed = true;
       else throw err;
     });
   }
 
-  /** Queue one line synchronously; call `maybeFlush()` now and then (e.g. once per batch). */
-  add(s: string): void {
-    this.parts.push(s);
-    this.size += s.length + 1;
+  /** Makes room for n more bytes: a full buffer is queued (not written yet) and a new one started. */
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) {
+      this.queued.push(this.buf.subarray(0, this.pos));
+      this.queuedBytes += this.pos;
+    }
+    this.buf = Buffer.allocUnsafe(Math.max(this.chunk, n));
+    this.pos = 0;
   }
 
-  async maybeFlush(): Promise<void> {
-    if (this.size >= this.chunk) await this.flush();
-    else if (this.closed) this.parts = [];
+  /** Queue one line (without its newline) synchronously; call `maybeFlush()` now and then (e.g. once per batch). */
+  add(s: string): void {
+    this.room(s.length * 3 + 1);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.buf[this.pos++] = NL;
   }
 
   /** Queue one line (without newline); resolves immediately unless a flush must wait. */
   async line(s: string): Promise<void> {
     if (this.closed) return;
-    this.parts.push(s);
-    this.size += s.length + 1;
-    if (this.size >= this.chunk) await this.flush();
+    this.add(s);
+    await this.maybeFlush();
+  }
+
+  /** Ends the line being written piece by piece. */
+  end(): void {
+    this.room(1);
+    this.buf[this.pos++] = NL;
+  }
+
+  /** A string known to be ASCII (JSON punctuation, keys, fixed names), written as is. */
+  ascii(s: string): void {
+    const n = s.length;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Any string, UTF-8 encoded, written as is. */
+  utf8(s: string): void {
+    this.room(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A number as a template literal writes it (integers digit by digit). */
+  numText(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 0x1_0000_0000) this.uint(v);
+    else this.ascii(String(v));
+  }
+
+  /** Bytes written as is (pre-encoded keys). */
+  bytes(src: Uint8Array): void {
+    const n = src.length;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    if (n > 32) {
+      b.set(src, p);
+      p += n;
+    } else for (let i = 0; i < n; i++) b[p++] = src[i]!;
+    this.pos = p;
+  }
+
+  /** A number as JSON.stringify writes it (integers digit by digit; others through String()). */
+  num(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 0x1_0000_0000) return this.uint(v);
+    if (!Number.isFinite(v)) return this.ascii('null');
+    this.ascii(String(v));
+  }
+
+  /** A non-negative integer below 2^32, in decimal. */
+  uint(v: number): void {
+    this.room(10);
+    const b = this.buf;
+    if (v < 10) {
+      b[this.pos++] = 0x30 + v;
+      return;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      b[--p] = 0x30 + (v - q * 10);
+      v = q;
+    }
+    b[--p] = 0x30 + v;
+  }
+
+  /** An integer of exactly `width` digits, zero-padded (0 <= v < 10^width). */
+  padded(v: number, width: number): void {
+    this.room(width);
+    const b = this.buf;
+    let p = this.pos + width;
+    this.pos = p;
+    for (let i = 0; i < width; i++) {
+      const q = Math.floor(v / 10);
+      b[--p] = 0x30 + (v - q * 10);
+      v = q;
+    }
+  }
+
+  /** Bytes as lowercase hex digits (no quotes). */
+  hex(src: Uint8Array): void {
+    const n = src.length;
+    this.room(n * 2);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const x = src[i]!;
+      b[p++] = HEX[x >> 4]!;
+      b[p++] = HEX[x & 15]!;
+    }
+    this.pos = p;
+  }
+
+  /** A JSON string literal (quotes and escapes, as JSON.stringify writes it). */
+  json(s: string): void {
+    this.room(s.length * 6 + 2);
+    this.pos += this.buf.write(JSON.stringify(s), this.pos, 'utf8');
+  }
+
+  /** A JSON string literal from a small set of recurring values (names, units): encoded once, then copied. */
+  jsonCached(s: string): void {
+    let enc = this.jsonCache.get(s);
+    if (enc === undefined) {
+      enc = Buffer.from(JSON.stringify(s), 'utf8');
+      if (this.jsonCache.size < 4096) this.jsonCache.set(s, enc);
+    }
+    this.bytes(enc);
+  }
+
+  /** Writes what is queued when enough has piled up (and drops it after the reader went away). */
+  async maybeFlush(): Promise<void> {
+    if (this.closed) {
+      this.queued = [];
+      this.queuedBytes = 0;
+      this.pos = 0;
+    } else if (this.queuedBytes + this.pos >= this.chunk) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.parts.length === 0 || this.closed) return;
-    const text = this.parts.join('\n') + '\n';
-    this.parts = [];
-    this.size = 0;
-    if (!this.out.write(text)) {
+    if (this.pos > 0) {
+      this.queued.push(this.buf.subarray(0, this.pos));
+      this.queuedBytes += this.pos;
+      // The queued buffer now belongs to the stream until written: never overwrite it.
+      this.buf = Buffer.allocUnsafe(this.chunk);
+      this.pos = 0;
+    }
+    if (this.queued.length === 0 || this.closed) return;
+    const parts = this.queued;
+    this.queued = [];
+    this.queuedBytes = 0;
+    let ok = true;
+    for (const p of parts) ok = this.out.write(p);
+    if (!ok) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.out.off('drain', done);

@@ -1,0 +1,130 @@
+/**
+ * The byte-level writer and the NDJSON formatters built on it: every line must be exactly what
+ * JSON.stringify makes of the record's JSON object (the oracle), for every record of the sample captures,
+ * and the writer's pieces must match what JavaScript prints for the same values.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import path from 'node:path';
+import fc from 'fast-check';
+import { LineWriter } from '../../src/output/writer.js';
+import { attToJson, writeAttNdjson } from '../../src/output/att.js';
+import { victronToJson, writeVictronNdjson } from '../../src/output/victron.js';
+import { isoTimeUs, writeIsoTimeUs } from '../../src/output/time.js';
+import { scanAtt, scanVictron } from '../../src/pipeline.js';
+import { loadProfiles } from '../../src/profiles/index.js';
+import { REPO, SHARED_CAPTURES, capturesIn } from '../helpers/tshark.js';
+
+/** A writer into memory; `text()` flushes and returns everything written. */
+function memoryWriter(chunk?: number) {
+  const parts: Buffer[] = [];
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      parts.push(Buffer.from(c));
+      cb();
+    },
+  });
+  const w = new LineWriter(sink, chunk);
+  return { w, text: async () => (await w.flush(), Buffer.concat(parts).toString('utf8')) };
+}
+
+const captures = [...capturesIn(path.join(REPO, 'captures')), ...capturesIn(path.join(REPO, 'test/fixtures')), ...capturesIn(SHARED_CAPTURES)];
+
+test('att NDJSON lines are JSON.stringify(attToJson(pdu)), for every PDU of every sample capture', async () => {
+  let n = 0;
+  for (const file of captures) {
+    const scan = await scanAtt(file);
+    const { w, text } = memoryWriter(1024); // small chunks: many buffer changes mid-record
+    const want: string[] = [];
+    for await (const batch of scan.batches()) {
+      for (const p of batch) {
+        writeAttNdjson(w, p);
+        want.push(JSON.stringify(attToJson(p)));
+      }
+      await w.maybeFlush();
+    }
+    assert.equal(await text(), want.map((l) => l + '\n').join(''), file);
+    n += want.length;
+  }
+  assert.ok(n > 5000, `${n} PDUs compared`);
+});
+
+test('decode NDJSON lines are JSON.stringify(victronToJson(record)), for every record of every sample capture', async () => {
+  const profiles = loadProfiles();
+  let n = 0;
+  const kinds = new Set<string>();
+  for (const file of captures) {
+    const scan = await scanVictron(file, { profiles });
+    const { w, text } = memoryWriter(1024);
+    const want: string[] = [];
+    for await (const batch of scan.batches()) {
+      for (const r of batch) {
+        writeVictronNdjson(w, r);
+        want.push(JSON.stringify(victronToJson(r)));
+        kinds.add(`${r.kind}/${r.type ?? ''}/${typeof r.value}`);
+      }
+      await w.maybeFlush();
+    }
+    assert.equal(await text(), want.map((l) => l + '\n').join(''), file);
+    n += want.length;
+  }
+  assert.ok(n > 1000, `${n} records compared`);
+  // The comparison covered values of every JSON shape: numbers, strings, objects and null.
+  for (const t of ['number', 'string', 'object']) assert.ok([...kinds].some((k) => k.endsWith('/' + t)), `a ${t} value was compared`);
+});
+
+test('writer pieces print what JavaScript prints: integers, numbers, hex, JSON strings, times', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.nat({ max: 0xffffffff }),
+      fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0.1, 13.27, -0, 1e21, 5e-7, NaN, Infinity)),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000_000 }), fc.double(), fc.constantFrom(8.64e18, -8.64e18, 9e18, 2 ** 53 + 1, -1)),
+      async (u, x, bytes, s, t) => {
+        const { w, text } = memoryWriter(64);
+        w.uint(u);
+        w.ascii(' ');
+        w.num(x);
+        w.ascii(' ');
+        w.numText(u);
+        w.ascii(' ');
+        w.hex(bytes);
+        w.ascii(' ');
+        w.json(s);
+        w.jsonCached(s);
+        w.ascii(' ');
+        writeIsoTimeUs(w, t);
+        w.end();
+        w.add(s);
+        const want = `${u} ${JSON.stringify(x)} ${u} ${Buffer.from(bytes).toString('hex')} ${JSON.stringify(s)}${JSON.stringify(s)} ${isoTimeUs(t)}\n${s}\n`;
+        assert.equal(await text(), Buffer.from(want, 'utf8').toString('utf8'));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('output reaches the stream only on flush, in order, and a closed pipe ends it quietly', async () => {
+  const got: string[] = [];
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      got.push(c.toString());
+      cb();
+    },
+  });
+  const w = new LineWriter(sink, 16);
+  w.add('first line, longer than the chunk');
+  w.add('second');
+  assert.deepEqual(got, [], 'nothing written before a flush');
+  await w.maybeFlush();
+  assert.equal(got.join(''), 'first line, longer than the chunk\nsecond\n');
+  const err = Object.assign(new Error('pipe closed'), { code: 'EPIPE' });
+  sink.emit('error', err);
+  assert.equal(w.closed, true);
+  w.add('after close');
+  await w.maybeFlush();
+  await w.flush();
+  assert.equal(got.join(''), 'first line, longer than the chunk\nsecond\n');
+});
