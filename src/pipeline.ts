@@ -8,6 +8,7 @@ import { openCaptureSet, type CaptureReader, type CaptureSet } from './capture/i
 import { HciPacketType, type HciRecord, type ReadOptions } from './capture/types.js';
 import { AdvertParser } from './adverts/index.js';
 import { CaptureKeys, ReadoutDecoder, type InstantReadout, type ReadoutOptions } from './adverts/readout.js';
+import { MAX_BATCH } from './capture/source.js';
 import { AttExtractor } from './bluetooth/index.js';
 import { VictronDecoder, type VictronRecord } from './victron/index.js';
 import type { ResolvedProfile } from './profiles/index.js';
@@ -143,8 +144,8 @@ export async function scanVictron(paths: string | string[], opts: DecodeScanOpti
       if (i === 0 && reader.multi) extractor.file = input.path;
     };
     for await (const batch of hciBatches(reader, onFile, opts.onRecord)) {
-      const out: VictronRecord[] = boundary.length ? boundary.splice(0) : [];
-      const start = out.length;
+      let out: VictronRecord[] = boundary.length ? boundary.splice(0) : [];
+      let start = out.length;
       for (const rec of batch) {
         try {
           const pdu = extractor.pushOne(rec);
@@ -156,6 +157,13 @@ export async function scanVictron(paths: string | string[], opts: DecodeScanOpti
         } catch (e) {
           events.length = 0;
           unreadable(reader, rec, e);
+        }
+        // Small batches (see MAX_BATCH): records are written and dropped while still young.
+        if (out.length >= MAX_BATCH) {
+          if (file !== undefined) for (let i = start; i < out.length; i++) out[i]!.file ??= file;
+          yield out;
+          out = [];
+          start = 0;
         }
       }
       if (file !== undefined) for (let i = start; i < out.length; i++) out[i]!.file ??= file;

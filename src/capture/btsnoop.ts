@@ -6,7 +6,7 @@
  * length and loses sync on truncated records).
  */
 import { framingH4, framingMonitor, type LinkFraming } from './link.js';
-import { Carry } from './source.js';
+import { Carry, MAX_BATCH } from './source.js';
 import { FILTERED_ACL_MAX, FILTERED_LOG_MESSAGE, type ReadState } from './state.js';
 import { HciPacketType, type HciDirection, type HciRecord } from './types.js';
 
@@ -55,7 +55,7 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
     // Plain Uint8Array views: Buffer#subarray builds a FastBuffer, measurably slower per record.
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     let p = carry.pos;
-    const batch: HciRecord[] = [];
+    let batch: HciRecord[] = [];
     while (buf.length - p >= RECORD_HEADER_LENGTH) {
       const orig = buf.readUInt32BE(p);
       const incl = buf.readUInt32BE(p + 4);
@@ -105,6 +105,11 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
       }
       state.check(rec, carry.base + p);
       batch.push(rec);
+      if (batch.length >= MAX_BATCH) {
+        carry.pos = p;
+        yield batch;
+        batch = [];
+      }
     }
     carry.pos = p;
     if (batch.length) yield batch;

@@ -5,7 +5,7 @@
  * Hand-written: no maintained npm pcapng reader streams with byte offsets for errors.
  */
 import { framingH4, framingH4Phdr, framingMonitor, LINK_TYPE_NAMES, type LinkFraming } from './link.js';
-import { Carry } from './source.js';
+import { Carry, MAX_BATCH } from './source.js';
 import { FILTERED_ACL_MAX, FILTERED_LOG_MESSAGE, type ReadState } from './state.js';
 import { CaptureError, HciPacketType, type HciRecord } from './types.js';
 
@@ -85,7 +85,7 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
     carry.push(chunk);
     const buf = carry.buf;
     let p = carry.pos;
-    const batch: HciRecord[] = [];
+    let batch: HciRecord[] = [];
     while (buf.length - p >= 12) {
       const blockOffset = carry.base + p;
       let type = le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
@@ -202,6 +202,11 @@ export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadS
       }
       state.check(rec, carry.base + p);
       batch.push(rec);
+      if (batch.length >= MAX_BATCH) {
+        carry.pos = p;
+        yield batch;
+        batch = [];
+      }
     }
     carry.pos = p;
     if (batch.length) yield batch;

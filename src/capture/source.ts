@@ -6,6 +6,13 @@ import { open } from 'node:fs/promises';
 
 export const CHUNK_SIZE = 1 << 16;
 
+/**
+ * Records per batch. A 64 KiB chunk holds thousands of small records; yielding them in smaller
+ * batches lets each one (and what later stages make of it) die young, instead of surviving a
+ * scavenge and being copied and promoted by the garbage collector. Reads stay large.
+ */
+export const MAX_BATCH = 256;
+
 export async function* fileChunks(path: string, start = 0, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
