@@ -29,7 +29,9 @@ function memoryWriter(chunk?: number) {
   return { w, text: async () => (await w.flush(), Buffer.concat(parts).toString('utf8')) };
 }
 
-const captures = [...capturesIn(path.join(REPO, 'captures')), ...capturesIn(path.join(REPO, 'test/fixtures')), ...capturesIn(SHARED_CAPTURES)];
+const single = [...capturesIn(path.join(REPO, 'captures')), ...capturesIn(path.join(REPO, 'test/fixtures')), ...capturesIn(SHARED_CAPTURES)];
+// Also a run over two captures: records then carry `file`.
+const captures: (string | string[])[] = [...single, [path.join(REPO, 'captures/smartshunt-orion-session.btsnoop'), path.join(REPO, 'captures/smartsolar-session.pcapng')]];
 
 test('att NDJSON lines are JSON.stringify(attToJson(pdu)), for every PDU of every sample capture', async () => {
   let n = 0;
@@ -44,7 +46,7 @@ test('att NDJSON lines are JSON.stringify(attToJson(pdu)), for every PDU of ever
       }
       await w.maybeFlush();
     }
-    assert.equal(await text(), want.map((l) => l + '\n').join(''), file);
+    assert.equal(await text(), want.map((l) => l + '\n').join(''), String(file));
     n += want.length;
   }
   assert.ok(n > 5000, `${n} PDUs compared`);
@@ -63,12 +65,14 @@ test('decode NDJSON lines are JSON.stringify(victronToJson(record)), for every r
         writeVictronNdjson(w, r);
         want.push(JSON.stringify(victronToJson(r)));
         kinds.add(`${r.kind}/${r.type ?? ''}/${typeof r.value}`);
+        if (r.file !== undefined) kinds.add('file');
       }
       await w.maybeFlush();
     }
-    assert.equal(await text(), want.map((l) => l + '\n').join(''), file);
+    assert.equal(await text(), want.map((l) => l + '\n').join(''), String(file));
     n += want.length;
   }
+  assert.ok(kinds.has('file'), 'records with a file field were compared');
   assert.ok(n > 1000, `${n} records compared`);
   // The comparison covered values of every JSON shape: numbers, strings, objects and null.
   for (const t of ['number', 'string', 'object']) assert.ok([...kinds].some((k) => k.endsWith('/' + t)), `a ${t} value was compared`);
