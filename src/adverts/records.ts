@@ -10,8 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import type { ErrorObject } from 'ajv';
+import { compileSchema } from '../util/schema.js';
 
 export interface ValueDef {
   id: string;
@@ -68,10 +67,6 @@ export interface ReadoutField {
   text: string;
 }
 
-type AjvCtor = new (opts: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } };
-// ajv is CommonJS: its default export arrives as `.default` under NodeNext interop.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvCtor }).default ?? Ajv2020Module) as unknown as AjvCtor;
-
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const RECORDS_FILE = path.join(HERE, 'records.json');
 
@@ -87,7 +82,7 @@ const hex = (s: string | undefined): number | undefined => (s === undefined ? un
 /** Reads and checks a record table (the shipped one by default). Errors name the JSON pointer. */
 export function loadRecordTable(file = RECORDS_FILE): RecordTable {
   const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(JSON.parse(readFileSync(path.join(HERE, 'records.schema.json'), 'utf8')));
+  const validate = compileSchema(JSON.parse(readFileSync(path.join(HERE, 'records.schema.json'), 'utf8')));
   if (!validate(data)) throw new RecordTableError((validate.errors ?? []).slice(0, 10).map((e) => `${file}: ${e.instancePath || '/'}: ${e.message}`).join('\n'));
   type RawValue = Omit<ValueDef, 'na' | 'special'> & { na?: string; special?: Record<string, string> };
   type RawField = RawValue & { bits: number; enum?: string; flags?: string; format?: 'hex'; switch?: string; cases?: Record<string, RawValue> };

@@ -6,8 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import type { ErrorObject } from 'ajv';
+import { compileSchema, type SchemaValidator } from '../util/schema.js';
 import type { CharacteristicRole, Profile, RegisterDef, ResolvedProfile } from './types.js';
 
 export const SHIPPED_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -19,16 +18,16 @@ export class ProfileError extends Error {
   }
 }
 
-type AjvCtor = new (opts: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } };
-// ajv is CommonJS: its default export arrives as `.default` under NodeNext interop.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvCtor }).default ?? Ajv2020Module) as unknown as AjvCtor;
-let validator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
+let validator: SchemaValidator | undefined;
 
-/** Checks a profile's JSON data against schema.json and the rules the schema cannot say; throws ProfileError. */
-export function validateProfile(file: string, data: unknown): Profile {
-  validator ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(JSON.parse(readFileSync(path.join(SHIPPED_DIR, 'schema.json'), 'utf8')));
-  if (!validator(data)) {
-    const lines = (validator.errors ?? []).slice(0, 20).map((e) => {
+/**
+ * Checks a profile's JSON data against schema.json (skipped at run time for the shipped ones: the tests
+ * check those) and the rules the schema cannot say; throws ProfileError.
+ */
+export function validateProfile(file: string, data: unknown, checkSchema = true): Profile {
+  validator ??= checkSchema ? compileSchema(JSON.parse(readFileSync(path.join(SHIPPED_DIR, 'schema.json'), 'utf8'))) : undefined;
+  if (checkSchema && !validator!(data)) {
+    const lines = (validator!.errors ?? []).slice(0, 20).map((e) => {
       const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.keyword === 'enum' ? ` ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}` : '';
       return `${file}: ${e.instancePath || '/'}: ${e.message}${extra}`;
     });
@@ -51,7 +50,7 @@ export function validateProfile(file: string, data: unknown): Profile {
   return p as Profile;
 }
 
-export function loadProfileFile(file: string): { profile: Profile; file: string } {
+export function loadProfileFile(file: string, opts: { checkSchema?: boolean } = {}): { profile: Profile; file: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -64,7 +63,7 @@ export function loadProfileFile(file: string): { profile: Profile; file: string 
   } catch (e) {
     throw new ProfileError(`${file}: /: not valid JSON: ${(e as Error).message}`);
   }
-  return { profile: validateProfile(file, data), file };
+  return { profile: validateProfile(file, data, opts.checkSchema ?? true), file };
 }
 
 /** JSON files next to the shipped profiles that are not profiles. */
@@ -121,8 +120,8 @@ let shippedCache: { profile: Profile; file: string }[] | undefined;
 
 /** Shipped profiles plus those in `dirs` and `files` (same id = override). */
 export function loadProfiles(opts: { dirs?: string[]; files?: string[] } = {}): ResolvedProfile[] {
-  shippedCache ??= jsonFiles(SHIPPED_DIR, NOT_PROFILES).map(loadProfileFile);
-  const user = [...(opts.dirs ?? []).flatMap((d) => jsonFiles(d)), ...(opts.files ?? [])].map(loadProfileFile);
+  shippedCache ??= jsonFiles(SHIPPED_DIR, NOT_PROFILES).map((f) => loadProfileFile(f, { checkSchema: false }));
+  const user = [...(opts.dirs ?? []).flatMap((d) => jsonFiles(d)), ...(opts.files ?? [])].map((f) => loadProfileFile(f));
   return resolveAll([...shippedCache, ...user]);
 }
 

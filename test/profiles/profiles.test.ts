@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chooseProfile, decodeRegisterValue, loadProfiles, ProfileError, resolveProfile } from '../../src/profiles/index.js';
+import { readdirSync } from 'node:fs';
+import { chooseProfile, decodeRegisterValue, loadProfileFile, loadProfiles, ProfileError, resolveProfile, SHIPPED_DIR } from '../../src/profiles/index.js';
 import { hex } from '../helpers/capture-writer.js';
 
 const profiles = loadProfiles();
@@ -20,6 +21,12 @@ test('the shipped profiles load, validate, and extend common', () => {
   assert.deepEqual(get('orion').defaultHandles[0], { control: 0x1b, lastData: 0x1e, data: 0x21 });
   assert.ok(get('smartshunt').registers().every((r) => r.source.length > 0));
   assert.equal(get('smartshunt').profile.initSequence![0]!.hex, 'fa80ff');
+});
+
+test('every shipped profile passes schema.json (runs skip that check for them)', () => {
+  const files = readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.json') && !['schema.json', 'products.json'].includes(f));
+  assert.equal(files.length, profiles.length);
+  for (const f of files) assert.equal(loadProfileFile(path.join(SHIPPED_DIR, f)).profile.id, f.replace(/\.json$/, ''), f);
 });
 
 test('values quoted in protocol.md decode exactly', () => {
