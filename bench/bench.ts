@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --sizes 20,100] [--repeat 3] [--att-only] [--anonymize] [--zip]`: writes large synthetic btsnoop captures of a
+ * `npm run bench [-- --sizes 20,100] [--repeat 3] [--att-only] [--anonymize] [--zip] [--no-lua|--lua-only]`: writes large
+ * synthetic btsnoop captures of a
  * VictronConnect session and times, in the same run, `vgatt` (att, decode, report, diff) against
  * tshark's ATT field extraction of the same file. Reports the median wall time of each command, the
  * ratio to tshark, peak memory (GNU time's maximum resident set size) and the goals of issue 11.
