@@ -978,7 +978,10 @@ function victron.dissector(tvb, pinfo, tree)
         trunc_of[frame] = true
         st = nil
       elseif st.buf ~= "" then
-        pre_of[frame], segs_of[frame] = st.buf, st.segs
+        local sg = st.segs
+        -- one carried segment (the usual case) as one number: frame * 2^17 + length
+        if #sg == 2 then sg = sg[1] * 131072 + sg[2] end
+        pre_of[frame], segs_of[frame] = st.buf, sg
       end
     end
   elseif not finalized and frame < last_frame then
@@ -1011,6 +1014,7 @@ function victron.dissector(tvb, pinfo, tree)
     local piece = tvb:raw()
     local s = pre == "" and piece or pre .. piece
     local segs = segs_of[frame] or NOSEGS
+    if type(segs) == "number" then segs = { floor(segs / 131072), segs % 131072 } end
     local p = show_piece(root, tvb, frame, ctx, s, #pre, segs, infos, vis, fresh)
     if st then
       -- what waits for the next piece: the rest of the carried segments, then this piece's tail
