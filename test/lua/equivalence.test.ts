@@ -108,6 +108,8 @@ function twoDevices(withDiscovery: boolean): string {
     for (let i = 0; i < Math.max(a.length, o.length); i++) {
       if (i < a.length) s.recv(SHUNT, att.notify(i === a.length - 1 ? 0x24 : 0x27, a[i]!));
       if (i < o.length) s.recv(ORION, att.notify(i === o.length - 1 ? 0x1e : 0x21, o[i]!));
+      // the SmartShunt grants a credit on its Control (0x21) in the middle of its transfer
+      if (i === 1) s.recv(SHUNT, att.notify(0x21, hex('f901')));
     }
     s.recv(SHUNT, att.notify(0x21, hex('f901')));
     s.recv(ORION, att.notify(0x1b, hex('f901')));
