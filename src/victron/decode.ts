@@ -326,11 +326,11 @@ export class VictronDecoder {
     if (role === 'control') {
       const isRead = pdu.opcode === 0x0b;
       if (!v || !(pdu.opcode === 0x52 || pdu.opcode === 0x12 || pdu.opcode === 0x1b || pdu.opcode === 0x1d || isRead)) return [];
-      const ci = decodeControl(v, { read: isRead });
+      const ci = decodeControl(v, pdu.direction, isRead);
       return [{
         kind: ci.known ? 'control' : 'unknown',
         frame: pdu.frame,
-        frames: pdu.frames.length > 1 ? [pdu.frame] : [pdu.frame],
+        frames: pdu.frames,
         timeUs: pdu.timeUs,
         ...this.base(c, pdu.direction, pdu.handle),
         typeName: ci.name,

@@ -49,3 +49,22 @@ test('the older call form (no direction; { read }) still works', () => {
   assert.equal(decodeControl(fromHex('00040001de4a00'), { read: true }).name, 'negotiation data');
   assert.equal(decodeControl(fromHex('f8'), { read: false }).name, 'clear receive buffer');
 });
+
+test('decoder: a Control write in several ACL fragments keeps all its frames; a direction the app never uses is flagged in the record', async () => {
+  const { VictronDecoder } = await import('../../src/victron/index.js');
+  const { profiles } = await import('../helpers/decode.js');
+  const d = new VictronDecoder({ profiles });
+  const uuid = '306b0002-b081-4037-83dc-e59fcc3cdfd0';
+  const pdu = (frames: number[], direction: 'host-to-device' | 'device-to-host', opcode: number, value: string) => ({
+    frame: frames[frames.length - 1]!, frames, timeUs: frames[0]!, connection: 0x40, device: 'aa:bb:cc:dd:ee:ff', direction,
+    opcode, opcodeName: '', handle: 0x21, uuid, value: fromHex(value), fields: {}, truncated: false, raw: new Uint8Array(0),
+  });
+  const [write] = d.pushAtt(pdu([5, 6], 'host-to-device', 0x52, 'fa80ff'));
+  assert.equal(write!.kind, 'control');
+  assert.deepEqual(write!.frames, [5, 6]);
+  assert.equal(write!.frame, 6);
+  // 0xfa (chunk size negotiation) is only ever sent by the app: from the device it is decoded and flagged.
+  const [odd] = d.pushAtt(pdu([9], 'device-to-host', 0x1b, 'fa80ff'));
+  assert.equal(odd!.kind, 'control');
+  assert.match(odd!.text!, /^chunk size negotiation: 0x80 0xff \(unexpected: the app's code has it app -> device only\)$/);
+});
