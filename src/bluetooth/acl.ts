@@ -1,6 +1,7 @@
 /**
  * ACL -> L2CAP reassembly (Core spec Vol 4 Part E 5.4.2, Vol 3 Part A 3.1): one partial frame per
- * connection handle and direction, started by a "first" fragment (PB flag 00 or 10) and continued
+ * adapter, connection handle and direction (a Linux monitor capture interleaves adapters that may use
+ * the same handle), started by a "first" fragment (PB flag 00 or 10) and continued
  * by "continuing" fragments (01) until the L2CAP basic header's length is reached.
  */
 import type { HciDirection } from '../capture/types.js';
@@ -31,8 +32,8 @@ interface Partial {
 export class AclReassembler {
   private partials = new Map<number, Partial>();
 
-  /** Feeds one ACL packet (`data` from the handle field on). */
-  push(data: Uint8Array, direction: HciDirection, frame: number, truncated: boolean, diag: (d: AclDiagnostic) => void): L2capFrame | undefined {
+  /** Feeds one ACL packet (`data` from the handle field on) of `adapter` (0 unless the capture names adapters). */
+  push(data: Uint8Array, direction: HciDirection, frame: number, truncated: boolean, diag: (d: AclDiagnostic) => void, adapter = 0): L2capFrame | undefined {
     if (data.length < 4) {
       diag({ code: 'bad-acl', message: `ACL packet of ${data.length} byte(s) is shorter than its header` });
       return undefined;
@@ -43,7 +44,7 @@ export class AclReassembler {
     const aclLen = data[2]! | (data[3]! << 8);
     let body = data.subarray(4, 4 + aclLen);
     const cut = truncated || body.length < aclLen;
-    const key = connection * 4 + (direction === 'host-to-controller' ? 1 : direction === 'controller-to-host' ? 2 : 3);
+    const key = aclKey(adapter, connection, direction === 'host-to-controller' ? 1 : direction === 'controller-to-host' ? 2 : 3);
     const pending = this.partials.get(key);
     if (pb === 0b01) {
       if (!pending) {
@@ -80,12 +81,12 @@ export class AclReassembler {
   }
 
   /** Forgets partial frames of a connection (disconnect). */
-  drop(connection: number, diag: (d: AclDiagnostic) => void): void {
+  drop(connection: number, diag: (d: AclDiagnostic) => void, adapter = 0): void {
     for (const k of [1, 2, 3]) {
-      const p = this.partials.get(connection * 4 + k);
+      const p = this.partials.get(aclKey(adapter, connection, k));
       if (p) {
         diag({ code: 'lost-fragment', message: `connection 0x${connection.toString(16).padStart(4, '0')} ended inside an L2CAP frame started in frame ${p.frames[0]}`, connection });
-        this.partials.delete(connection * 4 + k);
+        this.partials.delete(aclKey(adapter, connection, k));
       }
     }
   }
@@ -94,6 +95,11 @@ export class AclReassembler {
     const all = p.parts.length === 1 ? p.parts[0]! : concat(p.parts, p.have);
     return { connection, cid: all[2]! | (all[3]! << 8), payload: all.subarray(4), frames: p.frames, truncated: cut && p.have < p.need };
   }
+}
+
+/** One number per adapter (16 bits), connection handle (12 bits) and direction (1-3). */
+function aclKey(adapter: number, connection: number, direction: number): number {
+  return (adapter * 0x1000 + connection) * 4 + direction;
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -118,7 +118,7 @@ export class AttExtractor {
     if (this.file !== undefined && this.file !== i.file) i.endFile = this.file;
     if (end === 'disconnect') i.reason = reason;
     this.live.delete(s.key);
-    this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame, timeUs, connection: s.connection, code: d.code, message: d.message }));
+    this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame, timeUs, connection: s.connection, code: d.code, message: d.message }), s.info.adapter);
     this.emit({ kind: 'disconnect', frame, timeUs, connection: s.connection, session: i.session, device: s.device, reason, end });
   }
 
@@ -155,7 +155,7 @@ export class AttExtractor {
       return undefined;
     }
     this.current = rec;
-    const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, this.aclDiag);
+    const l2 = this.acl.push(rec.data, rec.direction, rec.frame, rec.truncated, this.aclDiag, rec.adapter);
     if (!l2 || l2.cid !== ATT_CID || l2.payload.length === 0) return undefined;
     return this.att(rec, l2.connection, l2.payload, l2.frames, l2.truncated);
   }
@@ -180,7 +180,7 @@ export class AttExtractor {
       if (s) this.endSession(s, rec.frame, rec.timeUs, 'disconnect', ev.reason);
       else {
         // A disconnection of a connection the capture never saw packets of: nothing to end.
-        this.acl.drop(ev.connection, () => {});
+        this.acl.drop(ev.connection, () => {}, rec.adapter);
       }
     }
   }
@@ -280,7 +280,7 @@ export class AttExtractor {
   /** End of capture: partial L2CAP frames are reported. */
   finish(): void {
     for (const s of this.live.values()) {
-      this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame: 0, timeUs: 0, connection: s.connection, code: d.code, message: d.message }));
+      this.acl.drop(s.connection, (d) => this.emit({ kind: 'diagnostic', frame: 0, timeUs: 0, connection: s.connection, code: d.code, message: d.message }), s.info.adapter);
       Object.assign(s.info, { endFrame: this.lastFrame, endTimeUs: this.lastTimeUs, end: 'end-of-capture' });
       if (this.file !== undefined && this.file !== s.info.file) s.info.endFile = this.file;
     }
