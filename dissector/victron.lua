@@ -4076,3 +4076,934 @@ for _, h in ipairs(DEFAULT_HANDLES) do handle_table:add(h, victron) end
 handle_table:add_for_decode_as(victron)
 local uuid_table = DissectorTable.get("bluetooth.uuid")
 uuid_table:add("2803", victron_gatt)
+
+
+-- =============================================================================================
+-- Instant Readout advertisements (generated from src/adverts/records.json and src/profiles/products.json
+-- by src/lua/adverts.ts; runtime src/lua/adverts.lua). Set the preference victron.keys to decode them.
+-- =============================================================================================
+do
+-- Record layouts (15): fields with their start bit and size in the decrypted record,
+-- scale k, offset o, decimals d, unit u, not-available raw value na, special values sp, enum en, flags fl.
+local IR_RECORDS = {}
+IR_RECORDS[0x00] = { name = "Test record", fields = {
+  { id = "uptime", name = "Uptime", start = 0, bits = 30, u = "s", na = 0x3FFFFFFF },
+  { id = "temperature", name = "Temperature", start = 30, bits = 7, o = -40, u = "°C", na = 0x7F },
+} }
+IR_RECORDS[0x01] = { name = "Solar charger", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "chargerError", name = "Charger error", start = 8, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "batteryVoltage", name = "Battery voltage", start = 16, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "batteryCurrent", name = "Battery current", start = 32, bits = 16, signed = true, k = 0.1, d = 1, u = "A", na = 0x7FFF },
+  { id = "yieldToday", name = "Yield today", start = 48, bits = 16, k = 0.01, d = 2, u = "kWh", na = 0xFFFF },
+  { id = "pvPower", name = "PV power", start = 64, bits = 16, u = "W", na = 0xFFFF },
+  { id = "loadCurrent", name = "Load current", start = 80, bits = 9, k = 0.1, d = 1, u = "A", na = 0x1FF },
+} }
+IR_RECORDS[0x02] = { name = "Battery monitor", fields = {
+  { id = "timeToGo", name = "Time to go", start = 0, bits = 16, u = "min", na = 0xFFFF },
+  { id = "batteryVoltage", name = "Battery voltage", start = 16, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "alarmReason", name = "Alarm reason", start = 32, bits = 16, fl = "alarmReason" },
+  { id = "aux", name = "Aux input value", start = 48, bits = 16, sw = "auxInput", cases = { [0] = { id = "auxVoltage", name = "Aux (starter) voltage", signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF }, [1] = { id = "midVoltage", name = "Mid-point voltage", k = 0.01, d = 2, u = "V", na = 0xFFFF }, [2] = { id = "temperature", name = "Battery temperature", k = 0.01, o = -273.15, d = 2, u = "°C", na = 0xFFFF } } },
+  { id = "auxInput", name = "Aux input", start = 64, bits = 2, en = "auxInput" },
+  { id = "batteryCurrent", name = "Battery current", start = 66, bits = 22, signed = true, k = 0.001, d = 3, u = "A", na = 0x1FFFFF },
+  { id = "consumedAh", name = "Consumed Ah", start = 88, bits = 20, k = -0.1, d = 1, u = "Ah", na = 0xFFFFF },
+  { id = "soc", name = "State of charge", start = 108, bits = 10, k = 0.1, d = 1, u = "%", na = 0x3FF },
+} }
+IR_RECORDS[0x03] = { name = "Inverter", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "alarmReason", name = "Alarm reason", start = 8, bits = 16, fl = "alarmReason" },
+  { id = "batteryVoltage", name = "Battery voltage", start = 24, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "acApparentPower", name = "AC apparent power", start = 40, bits = 16, u = "VA", na = 0xFFFF },
+  { id = "acVoltage", name = "AC voltage", start = 56, bits = 15, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "acCurrent", name = "AC current", start = 71, bits = 11, k = 0.1, d = 1, u = "A", na = 0x7FF },
+} }
+IR_RECORDS[0x04] = { name = "DC/DC converter", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "chargerError", name = "Charger error", start = 8, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "inputVoltage", name = "Input voltage", start = 16, bits = 16, k = 0.01, d = 2, u = "V", na = 0xFFFF },
+  { id = "outputVoltage", name = "Output voltage", start = 32, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "offReason", name = "Off reason", start = 48, bits = 32, fl = "offReason" },
+} }
+IR_RECORDS[0x05] = { name = "SmartLithium", fields = {
+  { id = "bmsFlags", name = "BMS flags", start = 0, bits = 32, hex = true },
+  { id = "smartLithiumError", name = "SmartLithium error flags", start = 32, bits = 16, hex = true },
+  { id = "cell1", name = "Cell 1 voltage", start = 48, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell2", name = "Cell 2 voltage", start = 55, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell3", name = "Cell 3 voltage", start = 62, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell4", name = "Cell 4 voltage", start = 69, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell5", name = "Cell 5 voltage", start = 76, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell6", name = "Cell 6 voltage", start = 83, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell7", name = "Cell 7 voltage", start = 90, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "cell8", name = "Cell 8 voltage", start = 97, bits = 7, k = 0.01, o = 2.6, d = 2, u = "V", na = 0x7F, sp = { [0x00] = "below 2.61 V", [0x7E] = "above 3.85 V" } },
+  { id = "batteryVoltage", name = "Battery voltage", start = 104, bits = 12, k = 0.01, d = 2, u = "V", na = 0xFFF },
+  { id = "balancerStatus", name = "Balancer status", start = 116, bits = 4, en = "balancerStatus", na = 0x0F },
+  { id = "batteryTemperature", name = "Battery temperature", start = 120, bits = 7, o = -40, u = "°C", na = 0x7F },
+} }
+IR_RECORDS[0x06] = { name = "Inverter RS", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "chargerError", name = "Charger error", start = 8, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "batteryVoltage", name = "Battery voltage", start = 16, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "batteryCurrent", name = "Battery current", start = 32, bits = 16, signed = true, k = 0.1, d = 1, u = "A", na = 0x7FFF },
+  { id = "pvPower", name = "PV power", start = 48, bits = 16, u = "W", na = 0xFFFF },
+  { id = "yieldToday", name = "Yield today", start = 64, bits = 16, k = 0.01, d = 2, u = "kWh", na = 0xFFFF },
+  { id = "acOutPower", name = "AC out power", start = 80, bits = 16, signed = true, u = "W", na = 0x7FFF },
+} }
+IR_RECORDS[0x07] = { name = "GX device", fields = {
+  { id = "batteryVoltage", name = "Battery voltage", start = 0, bits = 16, k = 0.01, d = 2, u = "V", na = 0xFFFF },
+  { id = "pvPower", name = "PV power", start = 16, bits = 20, u = "W", na = 0xFFFFF },
+  { id = "soc", name = "State of charge", start = 36, bits = 7, u = "%", na = 0x7F },
+  { id = "batteryPower", name = "Battery power", start = 43, bits = 21, signed = true, u = "W", na = 0xFFFFF },
+  { id = "dcPower", name = "DC power", start = 64, bits = 21, signed = true, u = "W", na = 0xFFFFF },
+} }
+IR_RECORDS[0x08] = { name = "AC charger", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "chargerError", name = "Charger error", start = 8, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "batteryVoltage1", name = "Battery voltage 1", start = 16, bits = 13, k = 0.01, d = 2, u = "V", na = 0x1FFF },
+  { id = "batteryCurrent1", name = "Battery current 1", start = 29, bits = 11, k = 0.1, d = 1, u = "A", na = 0x7FF },
+  { id = "batteryVoltage2", name = "Battery voltage 2", start = 40, bits = 13, k = 0.01, d = 2, u = "V", na = 0x1FFF },
+  { id = "batteryCurrent2", name = "Battery current 2", start = 53, bits = 11, k = 0.1, d = 1, u = "A", na = 0x7FF },
+  { id = "batteryVoltage3", name = "Battery voltage 3", start = 64, bits = 13, k = 0.01, d = 2, u = "V", na = 0x1FFF },
+  { id = "batteryCurrent3", name = "Battery current 3", start = 77, bits = 11, k = 0.1, d = 1, u = "A", na = 0x7FF },
+  { id = "temperature", name = "Temperature", start = 88, bits = 7, o = -40, u = "°C", na = 0x7F },
+  { id = "acCurrent", name = "AC current", start = 95, bits = 9, k = 0.1, d = 1, u = "A", na = 0x1FF },
+} }
+IR_RECORDS[0x09] = { name = "Smart BatteryProtect", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "outputState", name = "Output state", start = 8, bits = 8, en = "outputState", na = 0xFF },
+  { id = "errorCode", name = "Error code", start = 16, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "alarmReason", name = "Alarm reason", start = 24, bits = 16, fl = "alarmReason" },
+  { id = "warningReason", name = "Warning reason", start = 40, bits = 16, fl = "alarmReason" },
+  { id = "inputVoltage", name = "Input voltage", start = 56, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "outputVoltage", name = "Output voltage", start = 72, bits = 16, k = 0.01, d = 2, u = "V", na = 0xFFFF },
+  { id = "offReason", name = "Off reason", start = 88, bits = 32, fl = "offReason" },
+} }
+IR_RECORDS[0x0A] = { name = "Lynx Smart BMS", fields = {
+  { id = "error", name = "Error", start = 0, bits = 8, hex = true },
+  { id = "timeToGo", name = "Time to go", start = 8, bits = 16, u = "min", na = 0xFFFF },
+  { id = "batteryVoltage", name = "Battery voltage", start = 24, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "batteryCurrent", name = "Battery current", start = 40, bits = 16, signed = true, k = 0.1, d = 1, u = "A", na = 0x7FFF },
+  { id = "ioStatus", name = "IO status", start = 56, bits = 16, hex = true },
+  { id = "warningsAlarms", name = "Warnings/alarms", start = 72, bits = 18, hex = true },
+  { id = "soc", name = "State of charge", start = 90, bits = 10, k = 0.1, d = 1, u = "%", na = 0x3FF },
+  { id = "consumedAh", name = "Consumed Ah", start = 100, bits = 20, k = -0.1, d = 1, u = "Ah", na = 0xFFFFF },
+  { id = "batteryTemperature", name = "Battery temperature", start = 120, bits = 7, o = -40, u = "°C", na = 0x7F },
+} }
+IR_RECORDS[0x0B] = { name = "Multi RS", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "chargerError", name = "Charger error", start = 8, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "batteryCurrent", name = "Battery current", start = 16, bits = 16, signed = true, k = 0.1, d = 1, u = "A", na = 0x7FFF },
+  { id = "batteryVoltage", name = "Battery voltage", start = 32, bits = 14, k = 0.01, d = 2, u = "V", na = 0x3FFF },
+  { id = "activeAcIn", name = "Active AC in", start = 46, bits = 2, en = "acIn", na = 0x03 },
+  { id = "activeAcInPower", name = "Active AC in power", start = 48, bits = 16, signed = true, u = "W", na = 0x7FFF },
+  { id = "acOutPower", name = "AC out power", start = 64, bits = 16, signed = true, u = "W", na = 0x7FFF },
+  { id = "pvPower", name = "PV power", start = 80, bits = 16, u = "W", na = 0xFFFF },
+  { id = "yieldToday", name = "Yield today", start = 96, bits = 16, k = 0.01, d = 2, u = "kWh", na = 0xFFFF },
+} }
+IR_RECORDS[0x0C] = { name = "VE.Bus", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "veBusError", name = "VE.Bus error", start = 8, bits = 8, na = 0xFF },
+  { id = "batteryCurrent", name = "Battery current", start = 16, bits = 16, signed = true, k = 0.1, d = 1, u = "A", na = 0x7FFF },
+  { id = "batteryVoltage", name = "Battery voltage", start = 32, bits = 14, k = 0.01, d = 2, u = "V", na = 0x3FFF },
+  { id = "activeAcIn", name = "Active AC in", start = 46, bits = 2, en = "acIn", na = 0x03 },
+  { id = "activeAcInPower", name = "Active AC in power", start = 48, bits = 19, signed = true, u = "W", na = 0x3FFFF },
+  { id = "acOutPower", name = "AC out power", start = 67, bits = 19, signed = true, u = "W", na = 0x3FFFF },
+  { id = "alarm", name = "Alarm", start = 86, bits = 2, en = "alarmNotification", na = 0x03 },
+  { id = "batteryTemperature", name = "Battery temperature", start = 88, bits = 7, o = -40, u = "°C", na = 0x7F },
+  { id = "soc", name = "State of charge", start = 95, bits = 7, u = "%", na = 0x7F },
+} }
+IR_RECORDS[0x0D] = { name = "DC energy meter", fields = {
+  { id = "monitorMode", name = "Monitor mode", start = 0, bits = 16, en = "monitorMode", signed = true },
+  { id = "batteryVoltage", name = "Battery voltage", start = 16, bits = 16, signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF },
+  { id = "alarmReason", name = "Alarm reason", start = 32, bits = 16, fl = "alarmReason" },
+  { id = "aux", name = "Aux input value", start = 48, bits = 16, sw = "auxInput", cases = { [0] = { id = "auxVoltage", name = "Aux (starter) voltage", signed = true, k = 0.01, d = 2, u = "V", na = 0x7FFF }, [2] = { id = "temperature", name = "Battery temperature", k = 0.01, o = -273.15, d = 2, u = "°C", na = 0xFFFF } } },
+  { id = "auxInput", name = "Aux input", start = 64, bits = 2, en = "auxInput" },
+  { id = "batteryCurrent", name = "Battery current", start = 66, bits = 22, signed = true, k = 0.001, d = 3, u = "A", na = 0x1FFFFF },
+} }
+IR_RECORDS[0x0F] = { name = "Orion XS", fields = {
+  { id = "deviceState", name = "Device state", start = 0, bits = 8, en = "deviceState", na = 0xFF },
+  { id = "chargerError", name = "Charger error", start = 8, bits = 8, en = "chargerError", na = 0xFF },
+  { id = "outputVoltage", name = "Output voltage", start = 16, bits = 16, k = 0.01, d = 2, u = "V", na = 0xFFFF },
+  { id = "outputCurrent", name = "Output current", start = 32, bits = 16, k = 0.1, d = 1, u = "A", na = 0xFFFF },
+  { id = "inputVoltage", name = "Input voltage", start = 48, bits = 16, k = 0.01, d = 2, u = "V", na = 0xFFFF },
+  { id = "inputCurrent", name = "Input current", start = 64, bits = 16, k = 0.1, d = 1, u = "A", na = 0xFFFF },
+  { id = "offReason", name = "Off reason", start = 80, bits = 32, fl = "offReason" },
+} }
+local IR_ENUMS = {
+  deviceState = { [0] = "Off", [1] = "Low power", [2] = "Fault", [3] = "Bulk", [4] = "Absorption", [5] = "Float", [6] = "Storage", [7] = "Equalize (manual)", [8] = "Passthru", [9] = "Inverting", [10] = "Assisting", [11] = "Power supply", [244] = "Sustain", [245] = "Starting-up", [246] = "Repeated absorption", [247] = "Auto equalize / Recondition", [248] = "BatterySafe", [249] = "Active", [250] = "Blocked", [251] = "Test", [252] = "External control" },
+  chargerError = { [0] = "No error", [1] = "Battery temperature too high", [2] = "Battery voltage too high", [3] = "Battery temperature sensor miswired", [4] = "Battery temperature sensor miswired", [5] = "Battery temperature sensor connection lost", [6] = "Battery voltage sense miswired", [7] = "Battery voltage sense miswired", [8] = "Battery voltage sense connection lost", [9] = "Battery voltage wire losses too high", [10] = "Battery voltage too low", [11] = "Battery ripple voltage on terminals too high", [12] = "Battery low state of charge", [13] = "Battery mid-point voltage issue", [14] = "Battery temperature too low", [17] = "Charger temperature too high", [18] = "Charger excessive current", [19] = "Charger current polarity reversed", [20] = "Charger bulk time expired", [21] = "Charger current sensor issue", [22] = "Charger temperature sensor miswired", [23] = "Charger temperature sensor connection lost", [24] = "Charger internal fan not detected", [25] = "Charger internal fan over-current", [26] = "Charger terminal overheated", [27] = "Charger short circuit", [28] = "Charger issue with power stage", [29] = "Over-charge protection", [31] = "Input voltage out of range (measurement clipping)", [32] = "Input voltage too low", [33] = "Input voltage too high", [34] = "Input excessive current", [35] = "Input excessive power", [36] = "Input polarity issue", [37] = "Input voltage absent (mains removed, fuse blown?)", [38] = "Input shutdown (excessive battery voltage)", [39] = "Input shutdown (current flow during off mode)", [40] = "PV input failed to shut down", [41] = "Inverter shutdown (panel isolation resistance too low)", [42] = "Inverter shutdown (ground current too high: >30mA)", [43] = "Inverter shutdown (voltage over L and PE too high)", [44] = "Reserved by GX Devices", [45] = "Reserved by GX Devices", [46] = "Reserved by GX Devices", [47] = "Reserved by GX Devices: Data partition issue", [48] = "Reserved by GX Devices: DVCC with incompatible firmware", [49] = "Reserved by GX Devices", [50] = "Inverter overload (iit protection)", [51] = "Inverter temperature too high", [52] = "Inverter peak current event counter", [53] = "Inverter dc level (internal dc rail voltage)", [54] = "Inverter ac level (output voltage not ok)", [55] = "Inverter dc fail (dc on output)", [56] = "Inverter ac fail (shape wrong)", [57] = "Inverter ac on output (inverter only)", [58] = "Inverter bridge fault (hardware signal)", [59] = "Multi ACIN1 relay test fault", [60] = "Multi ACIN2 relay test fault", [65] = "Device disappeared during parallel operation (broken cable?)", [66] = "Incompatible device encountered for parallel operation", [67] = "BMS connection lost", [68] = "Network misconfigured", [113] = "Non-volatile storage write error", [114] = "CPU temperature too high", [115] = "CAN/SCI communication lost (when critical)", [116] = "Non-volatile calibration data lost", [117] = "Incompatible firmware encountered", [118] = "Incompatible hardware encountered", [119] = "Non-volatile settings data invalid/corrupted", [120] = "Reference voltage failure", [121] = "Tester fail", [122] = "Non-volatile history data invalid/corrupted", [200] = "Internal error", [201] = "Internal error", [203] = "Internal error", [205] = "Internal error", [212] = "Internal error", [215] = "Internal error" },
+  auxInput = { [0] = "Starter voltage", [1] = "Mid-point voltage", [2] = "Temperature", [3] = "None" },
+  acIn = { [0] = "AC in 1", [1] = "AC in 2", [2] = "Not connected" },
+  alarmNotification = { [0] = "No alarm", [1] = "Warning", [2] = "Alarm" },
+  balancerStatus = { [0] = "Unknown", [1] = "Balanced", [2] = "Balancing", [3] = "Cell imbalance" },
+  outputState = { [0] = "Off", [1] = "On", [2] = "Scheduled to be activated", [3] = "Attempting to activate", [4] = "Off" },
+  monitorMode = { [0] = "Battery monitor", [1] = "Generic load", [2] = "Electric drive", [3] = "Fridge", [4] = "Water pump", [5] = "Bilge pump", [6] = "DC system", [7] = "Inverter", [8] = "Water heater", [-9] = "Solar charger", [-8] = "Wind charger", [-7] = "Shaft generator", [-6] = "Alternator", [-5] = "Fuel cell", [-4] = "Water generator", [-3] = "DC-DC charger", [-2] = "AC charger", [-1] = "Generic source" },
+}
+local IR_FLAGS = {
+  alarmReason = { none = "No alarm", bits = { [0] = "Low voltage", [1] = "High voltage", [2] = "Low SOC", [3] = "Low starter voltage", [4] = "High starter voltage", [5] = "Low temperature", [6] = "High temperature", [7] = "Mid voltage", [8] = "Overload", [9] = "DC ripple", [10] = "Low V AC out", [11] = "High V AC out", [12] = "Short circuit", [13] = "BMS lockout", [14] = "BMS cable failure" } },
+  offReason = { none = "None", bits = { [0] = "No input power", [1] = "Switched off (power switch)", [2] = "Switched off (device mode register)", [3] = "Remote input", [4] = "Protection active", [5] = "Pay-as-you-go out of credit", [6] = "BMS", [7] = "Engine shutdown detection", [8] = "Analysing input voltage", [9] = "Low battery temperature", [10] = "No PV power", [11] = "Low battery", [12] = "Low mains", [13] = "No CAN sync", [14] = "Not enough inverters in CAN sync", [15] = "Active alarm" } },
+}
+-- One filter field per record field id: victron.ir.<id in snake case>.
+local IR_FIELDS = {
+  acApparentPower = { abbr = "ac_apparent_power", name = "AC apparent power", kind = "number" },
+  acCurrent = { abbr = "ac_current", name = "AC current", kind = "number" },
+  acOutPower = { abbr = "ac_out_power", name = "AC out power", kind = "number" },
+  activeAcIn = { abbr = "active_ac_in", name = "Active AC in", kind = "enum" },
+  activeAcInPower = { abbr = "active_ac_in_power", name = "Active AC in power", kind = "number" },
+  acVoltage = { abbr = "ac_voltage", name = "AC voltage", kind = "number" },
+  alarm = { abbr = "alarm", name = "Alarm", kind = "enum" },
+  alarmReason = { abbr = "alarm_reason", name = "Alarm reason", kind = "flags" },
+  auxInput = { abbr = "aux_input", name = "Aux input", kind = "enum" },
+  auxVoltage = { abbr = "aux_voltage", name = "Aux (starter) voltage", kind = "number" },
+  balancerStatus = { abbr = "balancer_status", name = "Balancer status", kind = "enum" },
+  batteryCurrent = { abbr = "battery_current", name = "Battery current", kind = "number" },
+  batteryCurrent1 = { abbr = "battery_current1", name = "Battery current 1", kind = "number" },
+  batteryCurrent2 = { abbr = "battery_current2", name = "Battery current 2", kind = "number" },
+  batteryCurrent3 = { abbr = "battery_current3", name = "Battery current 3", kind = "number" },
+  batteryPower = { abbr = "battery_power", name = "Battery power", kind = "number" },
+  batteryTemperature = { abbr = "battery_temperature", name = "Battery temperature", kind = "number" },
+  batteryVoltage = { abbr = "battery_voltage", name = "Battery voltage", kind = "number" },
+  batteryVoltage1 = { abbr = "battery_voltage1", name = "Battery voltage 1", kind = "number" },
+  batteryVoltage2 = { abbr = "battery_voltage2", name = "Battery voltage 2", kind = "number" },
+  batteryVoltage3 = { abbr = "battery_voltage3", name = "Battery voltage 3", kind = "number" },
+  bmsFlags = { abbr = "bms_flags", name = "BMS flags", kind = "hex" },
+  cell1 = { abbr = "cell1", name = "Cell 1 voltage", kind = "number" },
+  cell2 = { abbr = "cell2", name = "Cell 2 voltage", kind = "number" },
+  cell3 = { abbr = "cell3", name = "Cell 3 voltage", kind = "number" },
+  cell4 = { abbr = "cell4", name = "Cell 4 voltage", kind = "number" },
+  cell5 = { abbr = "cell5", name = "Cell 5 voltage", kind = "number" },
+  cell6 = { abbr = "cell6", name = "Cell 6 voltage", kind = "number" },
+  cell7 = { abbr = "cell7", name = "Cell 7 voltage", kind = "number" },
+  cell8 = { abbr = "cell8", name = "Cell 8 voltage", kind = "number" },
+  chargerError = { abbr = "charger_error", name = "Charger error", kind = "enum" },
+  consumedAh = { abbr = "consumed_ah", name = "Consumed Ah", kind = "number" },
+  dcPower = { abbr = "dc_power", name = "DC power", kind = "number" },
+  deviceState = { abbr = "device_state", name = "Device state", kind = "enum" },
+  error = { abbr = "error", name = "Error", kind = "hex" },
+  errorCode = { abbr = "error_code", name = "Error code", kind = "enum" },
+  inputCurrent = { abbr = "input_current", name = "Input current", kind = "number" },
+  inputVoltage = { abbr = "input_voltage", name = "Input voltage", kind = "number" },
+  ioStatus = { abbr = "io_status", name = "IO status", kind = "hex" },
+  loadCurrent = { abbr = "load_current", name = "Load current", kind = "number" },
+  midVoltage = { abbr = "mid_voltage", name = "Mid-point voltage", kind = "number" },
+  monitorMode = { abbr = "monitor_mode", name = "Monitor mode", kind = "enum" },
+  offReason = { abbr = "off_reason", name = "Off reason", kind = "flags" },
+  outputCurrent = { abbr = "output_current", name = "Output current", kind = "number" },
+  outputState = { abbr = "output_state", name = "Output state", kind = "enum" },
+  outputVoltage = { abbr = "output_voltage", name = "Output voltage", kind = "number" },
+  pvPower = { abbr = "pv_power", name = "PV power", kind = "number" },
+  smartLithiumError = { abbr = "smart_lithium_error", name = "SmartLithium error flags", kind = "hex" },
+  soc = { abbr = "soc", name = "State of charge", kind = "number" },
+  temperature = { abbr = "temperature", name = "Temperature", kind = "number" },
+  timeToGo = { abbr = "time_to_go", name = "Time to go", kind = "number" },
+  uptime = { abbr = "uptime", name = "Uptime", kind = "number" },
+  veBusError = { abbr = "ve_bus_error", name = "VE.Bus error", kind = "number" },
+  warningReason = { abbr = "warning_reason", name = "Warning reason", kind = "flags" },
+  warningsAlarms = { abbr = "warnings_alarms", name = "Warnings/alarms", kind = "hex" },
+  yieldToday = { abbr = "yield_today", name = "Yield today", kind = "number" },
+}
+local IR_PRODUCTS = {
+  [0x0200] = "BMV-600S",
+  [0x0201] = "BMV-602S",
+  [0x0202] = "BMV-600HS",
+  [0x0203] = "BMV-700",
+  [0x0204] = "BMV-702",
+  [0x0205] = "BMV-700H",
+  [0x0300] = "BlueSolar Charger MPPT 70/15",
+  [0xA000] = "Skylla-IP44/IP65 battery charger",
+  [0xA001] = "Skylla-IP65 12V/70A (1+1)",
+  [0xA002] = "Skylla-IP65 12V/70A (3)",
+  [0xA003] = "Skylla-IP44 12V/60A (1+1)",
+  [0xA004] = "Skylla-IP44 12V/60A (3)",
+  [0xA005] = "Skylla-IP65 24V/35A (1+1)",
+  [0xA006] = "Skylla-IP65 24V/35A (3)",
+  [0xA007] = "Skylla-IP44 24V/30A (1+1)",
+  [0xA008] = "Skylla-IP44 24V/30A (3)",
+  [0xA010] = "Skylla-S battery charger",
+  [0xA011] = "Skylla-S 12V/100A (1+1)",
+  [0xA012] = "Skylla-S 12V/100A (3)",
+  [0xA013] = "Skylla-S 24V/100A (1+1)",
+  [0xA014] = "Skylla-S 24V/100A (3)",
+  [0xA015] = "Skylla-S 24V/50A (1+1)",
+  [0xA016] = "Skylla-S 24V/50A (3)",
+  [0xA040] = "BlueSolar Charger MPPT 75/50",
+  [0xA041] = "BlueSolar Charger MPPT 150/35 rev1",
+  [0xA042] = "BlueSolar Charger MPPT 75/15",
+  [0xA043] = "BlueSolar Charger MPPT 100/15",
+  [0xA044] = "BlueSolar Charger MPPT 100/30 rev1",
+  [0xA045] = "BlueSolar Charger MPPT 100/50 rev1",
+  [0xA046] = "BlueSolar Charger MPPT 150/70",
+  [0xA047] = "BlueSolar Charger MPPT 150/100",
+  [0xA048] = "BlueSolar Charger MPPT 75/50 rev2",
+  [0xA049] = "BlueSolar Charger MPPT 100/50 rev2",
+  [0xA04A] = "BlueSolar Charger MPPT 100/30 rev2",
+  [0xA04B] = "BlueSolar Charger MPPT 150/35 rev2",
+  [0xA04C] = "BlueSolar Charger MPPT 75/10",
+  [0xA04D] = "BlueSolar Charger MPPT 150/45",
+  [0xA04E] = "BlueSolar Charger MPPT 150/60",
+  [0xA04F] = "BlueSolar Charger MPPT 150/85",
+  [0xA050] = "SmartSolar Charger MPPT 250/100",
+  [0xA051] = "SmartSolar Charger MPPT 150/100",
+  [0xA052] = "SmartSolar Charger MPPT 150/85",
+  [0xA053] = "SmartSolar Charger MPPT 75/15",
+  [0xA054] = "SmartSolar Charger MPPT 75/10",
+  [0xA055] = "SmartSolar Charger MPPT 100/15",
+  [0xA056] = "SmartSolar Charger MPPT 100/30",
+  [0xA057] = "SmartSolar Charger MPPT 100/50",
+  [0xA058] = "SmartSolar Charger MPPT 150/35",
+  [0xA059] = "SmartSolar Charger MPPT 150/100 rev2",
+  [0xA05A] = "SmartSolar Charger MPPT 150/85 rev2",
+  [0xA05B] = "SmartSolar Charger MPPT 250/70",
+  [0xA05C] = "SmartSolar Charger MPPT 250/85",
+  [0xA05D] = "SmartSolar Charger MPPT 250/60",
+  [0xA05E] = "SmartSolar Charger MPPT 250/45",
+  [0xA05F] = "SmartSolar Charger MPPT 100/20",
+  [0xA060] = "SmartSolar Charger MPPT 100/20 48V",
+  [0xA061] = "SmartSolar Charger MPPT 150/45",
+  [0xA062] = "SmartSolar Charger MPPT 150/60",
+  [0xA063] = "SmartSolar Charger MPPT 150/70",
+  [0xA064] = "SmartSolar Charger MPPT 250/85 rev2",
+  [0xA065] = "SmartSolar Charger MPPT 250/100 rev2",
+  [0xA066] = "BlueSolar Charger MPPT 100/20",
+  [0xA067] = "BlueSolar Charger MPPT 100/20 48V",
+  [0xA068] = "SmartSolar Charger MPPT 250/60 rev2",
+  [0xA069] = "SmartSolar Charger MPPT 250/70 rev2",
+  [0xA06A] = "SmartSolar Charger MPPT 150/45 rev2",
+  [0xA06B] = "SmartSolar Charger MPPT 150/60 rev2",
+  [0xA06C] = "SmartSolar Charger MPPT 150/70 rev2",
+  [0xA06D] = "SmartSolar Charger MPPT 150/85 rev3",
+  [0xA06E] = "SmartSolar Charger MPPT 150/100 rev3",
+  [0xA06F] = "BlueSolar Charger MPPT 150/45 rev2",
+  [0xA070] = "BlueSolar Charger MPPT 150/60 rev2",
+  [0xA071] = "BlueSolar Charger MPPT 150/70 rev2",
+  [0xA072] = "BlueSolar Charger MPPT 150/45 rev3",
+  [0xA073] = "SmartSolar Charger MPPT 150/45 rev3",
+  [0xA074] = "SmartSolar Charger MPPT 75/10 rev2",
+  [0xA075] = "SmartSolar Charger MPPT 75/15 rev2",
+  [0xA076] = "BlueSolar Charger MPPT 100/30 rev3",
+  [0xA077] = "BlueSolar Charger MPPT 100/50 rev3",
+  [0xA078] = "BlueSolar Charger MPPT 150/35 rev3",
+  [0xA079] = "BlueSolar Charger MPPT 75/10 rev2",
+  [0xA07A] = "BlueSolar Charger MPPT 75/15 rev2",
+  [0xA07B] = "BlueSolar Charger MPPT 100/15 rev2",
+  [0xA07C] = "BlueSolar Charger MPPT 75/10 rev3",
+  [0xA07D] = "BlueSolar Charger MPPT 75/15 rev3",
+  [0xA07E] = "SmartSolar Charger MPPT 100/30 12V",
+  [0xA0C1] = "Lithium Battery Balancer 12V/3.5A",
+  [0xA0C2] = "Lithium Battery Balancer 12V/8A",
+  [0xA0C3] = "Lithium Battery Balancer 24V/3.5A",
+  [0xA0C4] = "Lithium Battery Balancer 12V/2A",
+  [0xA0E0] = "Smart Lithium Battery 12.8V/90Ah",
+  [0xA0E1] = "Smart Lithium Battery 12.8V/60Ah",
+  [0xA0E2] = "Smart Lithium Battery 12.8V/160Ah",
+  [0xA0E3] = "Smart Lithium Battery 12.8V/200Ah",
+  [0xA0E4] = "Smart Lithium Battery 12.8V/300Ah",
+  [0xA0E5] = "Smart Lithium Battery 12.8V/100Ah",
+  [0xA0E6] = "Smart Lithium Battery 12.8V/200Ah",
+  [0xA0E7] = "Smart Lithium Battery 12.8V/300Ah",
+  [0xA0E8] = "Smart Lithium Battery 12.8V/100Ah",
+  [0xA0E9] = "Smart Lithium Battery 12.8V/150Ah",
+  [0xA0EA] = "Smart Lithium Battery 25.6V/200Ah",
+  [0xA0EB] = "Smart Lithium Battery 12.8V/200Ah",
+  [0xA0EC] = "Smart Lithium Battery 12.8V/160Ah",
+  [0xA0ED] = "Smart Lithium Battery 12.8V/50Ah",
+  [0xA0EE] = "Smart Lithium Battery 25.6V/200Ah",
+  [0xA0EF] = "Smart Lithium Battery 25.6V/100Ah",
+  [0xA0F0] = "Smart Lithium Battery 12.8V/330Ah",
+  [0xA0F1] = "Smart Lithium Battery 25.6V/330Ah",
+  [0xA0F2] = "Smart Lithium Battery 12.8V/300Ah",
+  [0xA100] = "BlueSolar Remote Panel",
+  [0xA101] = "BlueSolar Charger MPPT 150/85",
+  [0xA102] = "SmartSolar MPPT VE.Can 150/70",
+  [0xA103] = "SmartSolar MPPT VE.Can 150/45",
+  [0xA104] = "SmartSolar MPPT VE.Can 150/60",
+  [0xA105] = "SmartSolar MPPT VE.Can 150/85",
+  [0xA106] = "SmartSolar MPPT VE.Can 150/100",
+  [0xA107] = "SmartSolar MPPT VE.Can 250/45",
+  [0xA108] = "SmartSolar MPPT VE.Can 250/60",
+  [0xA109] = "SmartSolar MPPT VE.Can 250/70",
+  [0xA10A] = "SmartSolar MPPT VE.Can 250/85",
+  [0xA10B] = "SmartSolar MPPT VE.Can 250/100",
+  [0xA10C] = "SmartSolar MPPT VE.Can 150/70 rev2",
+  [0xA10D] = "SmartSolar MPPT VE.Can 150/85 rev2",
+  [0xA10E] = "SmartSolar MPPT VE.Can 150/100 rev2",
+  [0xA10F] = "BlueSolar MPPT VE.Can 150/100",
+  [0xA110] = "SmartSolar MPPT RS 450/100",
+  [0xA111] = "SmartSolar MPPT RS 450/200",
+  [0xA112] = "BlueSolar MPPT VE.Can 250/70",
+  [0xA113] = "BlueSolar MPPT VE.Can 250/100",
+  [0xA114] = "SmartSolar MPPT VE.Can 250/70 rev2",
+  [0xA115] = "SmartSolar MPPT VE.Can 250/100 rev2",
+  [0xA116] = "SmartSolar MPPT VE.Can 250/85 rev2",
+  [0xA117] = "BlueSolar MPPT VE.Can 150/100 rev2",
+  [0xA120] = "VE.Bus to NMEA2000 interface (rev2)",
+  [0xA121] = "VE.Direct to CAN interface",
+  [0xA130] = "Lynx Ion + Shunt",
+  [0xA131] = "Lynx Smart Shunt 1000A VE.Can",
+  [0xA140] = "PV Inverter (QWACS)",
+  [0xA141] = "PV Inverter (AC Current Sensor)",
+  [0xA142] = "Fronius solar inverters",
+  [0xA143] = "SMA solar inverters",
+  [0xA144] = "SunSpec solar inverters",
+  [0xA145] = "ABB/Fimer solar inverters",
+  [0xA160] = "Tank sensor",
+  [0xA161] = "Generic Tank Input",
+  [0xA162] = "Generic Temperature Input",
+  [0xA163] = "NMEA-0183 GPS",
+  [0xA164] = "NMEA 2000 GPS",
+  [0xA165] = "Generic pulse meter",
+  [0xA166] = "Generic digital input",
+  [0xA170] = "Mppt control",
+  [0xA171] = "Mppt control PCBA test firmware",
+  [0xA180] = "Peak Power Pack 12V 8Ah",
+  [0xA181] = "Peak Power Pack PCBA test firmware",
+  [0xA182] = "VE.Direct Bluetooth Smart Dongle",
+  [0xA183] = "Bootloader for softdevice v7",
+  [0xA184] = "Virtual id for v1 legacy dongle",
+  [0xA185] = "Peak Power Pack 12V 20Ah",
+  [0xA186] = "Peak Power Pack 12V 30Ah",
+  [0xA187] = "Peak Power Pack 12V 40Ah",
+  [0xA188] = "VE.Direct Bluetooth Smart Dongle (Rev2)",
+  [0xA189] = "VE.Direct Bluetooth Smart Dongle (Rev3)",
+  [0xA190] = "SmartSolar Bluetooth Interface",
+  [0xA191] = "SmartSolar Bluetooth Interface (Rev2)",
+  [0xA192] = "BMV-7xx Smart Bluetooth Interface",
+  [0xA193] = "Lynx Ion BMS Bluetooth Interface",
+  [0xA194] = "Phoenix Inverter Smart Bluetooth Interface",
+  [0xA195] = "VE.Can SmartSolar Bluetooth Interface",
+  [0xA196] = "SmartShunt Bluetooth Interface",
+  [0xA197] = "SmartSolar Bluetooth Interface (Rev3)",
+  [0xA198] = "BMV-7xx Smart Bluetooth Interface (Rev2)",
+  [0xA199] = "Lynx Ion BMS Bluetooth Interface (Rev2)",
+  [0xA19A] = "Phoenix Inverter Smart Bluetooth Interface (Rev2)",
+  [0xA19B] = "VE.Can SmartSolar Bluetooth Interface (Rev2)",
+  [0xA19C] = "SmartShunt Bluetooth Interface (Rev2)",
+  [0xA19D] = "SmartShunt Bluetooth Interface (Rev2)",
+  [0xA19E] = "Sun Inverter Bluetooth Interface",
+  [0xA19F] = "All-In-1 Bluetooth Interface",
+  [0xA1B0] = "Smart Energy Meter",
+  [0xA1B1] = "VE.Can Energy Meter",
+  [0xA200] = "Phoenix Inverter",
+  [0xA201] = "Phoenix Inverter 12V 250VA 230V",
+  [0xA202] = "Phoenix Inverter 24V 250VA 230V",
+  [0xA204] = "Phoenix Inverter 48V 250VA 230V",
+  [0xA211] = "Phoenix Inverter 12V 375VA 230V",
+  [0xA212] = "Phoenix Inverter 24V 375VA 230V",
+  [0xA214] = "Phoenix Inverter 48V 375VA 230V",
+  [0xA221] = "Phoenix Inverter 12V 500VA 230V",
+  [0xA222] = "Phoenix Inverter 24V 500VA 230V",
+  [0xA224] = "Phoenix Inverter 48V 500VA 230V",
+  [0xA231] = "Phoenix Inverter 12V 250VA 230V",
+  [0xA232] = "Phoenix Inverter 24V 250VA 230V",
+  [0xA234] = "Phoenix Inverter 48V 250VA 230V",
+  [0xA235] = "Phoenix Sun Inverter 12V 250VA 230V",
+  [0xA236] = "Phoenix Sun Inverter 24V 250VA 230V",
+  [0xA237] = "Phoenix Sun Inverter 48V 250VA 230V",
+  [0xA239] = "Phoenix Inverter 12V 250VA 120V",
+  [0xA23A] = "Phoenix Inverter 24V 250VA 120V",
+  [0xA23C] = "Phoenix Inverter 48V 250VA 120V",
+  [0xA241] = "Phoenix Inverter 12V 375VA 230V",
+  [0xA242] = "Phoenix Inverter 24V 375VA 230V",
+  [0xA244] = "Phoenix Inverter 48V 375VA 230V",
+  [0xA249] = "Phoenix Inverter 12V 375VA 120V",
+  [0xA24A] = "Phoenix Inverter 24V 375VA 120V",
+  [0xA24C] = "Phoenix Inverter 48V 375VA 120V",
+  [0xA251] = "Phoenix Inverter 12V 500VA 230V",
+  [0xA252] = "Phoenix Inverter 24V 500VA 230V",
+  [0xA254] = "Phoenix Inverter 48V 500VA 230V",
+  [0xA259] = "Phoenix Inverter 12V 500VA 120V",
+  [0xA25A] = "Phoenix Inverter 24V 500VA 120V",
+  [0xA25C] = "Phoenix Inverter 48V 500VA 120V",
+  [0xA261] = "Phoenix Inverter 12V 800VA 230V",
+  [0xA262] = "Phoenix Inverter 24V 800VA 230V",
+  [0xA264] = "Phoenix Inverter 48V 800VA 230V",
+  [0xA269] = "Phoenix Inverter 12V 800VA 120V",
+  [0xA26A] = "Phoenix Inverter 24V 800VA 120V",
+  [0xA26C] = "Phoenix Inverter 48V 800VA 120V",
+  [0xA271] = "Phoenix Inverter 12V 1200VA 230V",
+  [0xA272] = "Phoenix Inverter 24V 1200VA 230V",
+  [0xA274] = "Phoenix Inverter 48V 1200VA 230V",
+  [0xA279] = "Phoenix Inverter 12V 1200VA 120V",
+  [0xA27A] = "Phoenix Inverter 24V 1200VA 120V",
+  [0xA27C] = "Phoenix Inverter 48V 1200VA 120V",
+  [0xA281] = "Smart Phoenix Inverter 12V 2000VA 230V",
+  [0xA282] = "Smart Phoenix Inverter 24V 2000VA 230V",
+  [0xA284] = "Smart Phoenix Inverter 48V 2000VA 230V",
+  [0xA289] = "Smart Phoenix Inverter 12V 2000VA 120V",
+  [0xA28A] = "Smart Phoenix Inverter 24V 2000VA 120V",
+  [0xA28C] = "Smart Phoenix Inverter 48V 2000VA 120V",
+  [0xA291] = "Smart Phoenix Inverter 12V 2000VA 230V",
+  [0xA292] = "Smart Phoenix Inverter 24V 2000VA 230V",
+  [0xA294] = "Smart Phoenix Inverter 48V 2000VA 230V",
+  [0xA299] = "Smart Phoenix Inverter 12V 2000VA 120V",
+  [0xA29A] = "Smart Phoenix Inverter 24V 2000VA 120V",
+  [0xA29C] = "Smart Phoenix Inverter 48V 2000VA 120V",
+  [0xA2A1] = "Smart Phoenix Inverter 12V 3000VA 230V",
+  [0xA2A2] = "Smart Phoenix Inverter 24V 3000VA 230V",
+  [0xA2A4] = "Smart Phoenix Inverter 48V 3000VA 230V",
+  [0xA2A9] = "Smart Phoenix Inverter 12V 3000VA 120V",
+  [0xA2AA] = "Smart Phoenix Inverter 24V 3000VA 120V",
+  [0xA2AC] = "Smart Phoenix Inverter 48V 3000VA 120V",
+  [0xA2B2] = "Smart Phoenix Inverter 24V 5000VA 230V",
+  [0xA2B4] = "Smart Phoenix Inverter 48V 5000VA 230V",
+  [0xA2BA] = "Smart Phoenix Inverter 24V 5000VA 120V",
+  [0xA2BC] = "Smart Phoenix Inverter 48V 5000VA 120V",
+  [0xA2E1] = "Phoenix Inverter 12V 800VA 230V",
+  [0xA2E2] = "Phoenix Inverter 24V 800VA 230V",
+  [0xA2E4] = "Phoenix Inverter 48V 800VA 230V",
+  [0xA2E9] = "Phoenix Inverter 12V 800VA 120V",
+  [0xA2EA] = "Phoenix Inverter 24V 800VA 120V",
+  [0xA2EC] = "Phoenix Inverter 48V 800VA 120V",
+  [0xA2F1] = "Phoenix Inverter 12V 1200VA 230V",
+  [0xA2F2] = "Phoenix Inverter 24V 1200VA 230V",
+  [0xA2F4] = "Phoenix Inverter 48V 1200VA 230V",
+  [0xA2F9] = "Phoenix Inverter 12V 1200VA 120V",
+  [0xA2FA] = "Phoenix Inverter 24V 1200VA 120V",
+  [0xA2FC] = "Phoenix Inverter 48V 1200VA 120V",
+  [0xA300] = "Blue Smart Charger - Generic",
+  [0xA301] = "Blue Smart IP65 Charger 12|10",
+  [0xA302] = "Blue Smart IP65 Charger 12|15",
+  [0xA303] = "Blue Smart IP65 Charger 24|8",
+  [0xA304] = "Blue Smart IP65 Charger 12|5",
+  [0xA305] = "Blue Smart IP65 Charger 12|7",
+  [0xA306] = "Blue Smart IP65 Charger 24|5",
+  [0xA307] = "Blue Smart IP65 Charger 12|4",
+  [0xA308] = "Blue Smart IP65s Charger 12|4",
+  [0xA309] = "Blue Smart IP65s Charger 12|5",
+  [0xA30A] = "Blue Smart IP65 Charger 12|25",
+  [0xA30B] = "Blue Smart IP65 Charger 24|13",
+  [0xA30C] = "Blue Smart IP65 Charger 6V/12V-1.1A",
+  [0xA30D] = "Blue Smart IP65s Charger 12/4",
+  [0xA30E] = "Blue Smart IP65s Charger 12/5",
+  [0xA30F] = "Blue Smart IP65 Charger 12/7",
+  [0xA310] = "Blue Smart IP67 Charger 12|7",
+  [0xA311] = "Blue Smart IP67 Charger 12|13",
+  [0xA312] = "Blue Smart IP67 Charger 24|5",
+  [0xA313] = "Blue Smart IP67 Charger 12|17",
+  [0xA314] = "Blue Smart IP67 Charger 12|25",
+  [0xA315] = "Blue Smart IP67 Charger 24|8",
+  [0xA316] = "Blue Smart IP67 Charger 24|12",
+  [0xA317] = "Blue Smart IP67 Charger 12/7",
+  [0xA318] = "Blue Smart IP67 Charger 12/13",
+  [0xA319] = "Blue Smart IP67 Charger 24/5",
+  [0xA31A] = "Blue Smart IP67 Charger 12/17",
+  [0xA31B] = "Blue Smart IP67 Charger 12/25",
+  [0xA31C] = "Blue Smart IP67 Charger 24/8",
+  [0xA31D] = "Blue Smart IP67 Charger 24/12",
+  [0xA320] = "Blue Smart IP22 Charger 12|15 (1)",
+  [0xA321] = "Blue Smart IP22 Charger 12|15 (3)",
+  [0xA322] = "Blue Smart IP22 Charger 12|20 (1)",
+  [0xA323] = "Blue Smart IP22 Charger 12|20 (3)",
+  [0xA324] = "Blue Smart IP22 Charger 12|30 (1)",
+  [0xA325] = "Blue Smart IP22 Charger 12|30 (3)",
+  [0xA326] = "Blue Smart IP22 Charger 24|8 (1)",
+  [0xA327] = "Blue Smart IP22 Charger 24|8 (3)",
+  [0xA328] = "Blue Smart IP22 Charger 24|12 (1)",
+  [0xA329] = "Blue Smart IP22 Charger 24|12 (3)",
+  [0xA32A] = "Blue Smart IP22 Charger 24|16 (1)",
+  [0xA32B] = "Blue Smart IP22 Charger 24|16 (3)",
+  [0xA32C] = "Blue Smart IP22 Charger 12/15 (1)",
+  [0xA32D] = "Blue Smart IP22 Charger 12/15 (3)",
+  [0xA32E] = "Blue Smart IP22 Charger 12/20 (1)",
+  [0xA32F] = "Blue Smart IP22 Charger 12/20 (3)",
+  [0xA330] = "Blue Smart IP22 Charger 12/30 (1)",
+  [0xA331] = "Blue Smart IP22 Charger 12/30 (3)",
+  [0xA332] = "Blue Smart IP22 Charger 24/8 (1)",
+  [0xA333] = "Blue Smart IP22 Charger 24/8 (3)",
+  [0xA334] = "Blue Smart IP22 Charger 24/12 (1)",
+  [0xA335] = "Blue Smart IP22 Charger 24/12 (3)",
+  [0xA336] = "Blue Smart IP22 Charger 24/16 (1)",
+  [0xA337] = "Blue Smart IP22 Charger 24/16 (3)",
+  [0xA338] = "Blue Smart IP65 Charger 12/10",
+  [0xA339] = "Blue Smart IP65 Charger 12/15",
+  [0xA33A] = "Blue Smart IP65 Charger 24/5",
+  [0xA33B] = "Blue Smart IP65 Charger 24/8",
+  [0xA33C] = "Blue Smart IP65 Charger 12/5",
+  [0xA340] = "Phoenix Smart IP43 Charger 12|50 (1+1) 230V",
+  [0xA341] = "Phoenix Smart IP43 Charger 12|50 (3) 230V",
+  [0xA342] = "Phoenix Smart IP43 Charger 24|25 (1+1) 230V",
+  [0xA343] = "Phoenix Smart IP43 Charger 24|25 (3) 230V",
+  [0xA344] = "Phoenix Smart IP43 Charger 12|30 (1+1) 230V",
+  [0xA345] = "Phoenix Smart IP43 Charger 12|30 (3) 230V",
+  [0xA346] = "Phoenix Smart IP43 Charger 24|16 (1+1) 230V",
+  [0xA347] = "Phoenix Smart IP43 Charger 24|16 (3) 230V",
+  [0xA350] = "Phoenix Smart IP43 Charger 12|50 (1+1) 120-240V",
+  [0xA351] = "Phoenix Smart IP43 Charger 12|50 (3) 120-240V",
+  [0xA352] = "Phoenix Smart IP43 Charger 24|25 (1+1) 120-240V",
+  [0xA353] = "Phoenix Smart IP43 Charger 24|25 (3) 120-240V",
+  [0xA354] = "Phoenix Smart IP43 Charger 12|30 (1+1) 120-240V",
+  [0xA355] = "Phoenix Smart IP43 Charger 12|30 (3) 120-240V",
+  [0xA356] = "Phoenix Smart IP43 Charger 24|16 (1+1) 120-240V",
+  [0xA357] = "Phoenix Smart IP43 Charger 24|16 (3) 120-240V",
+  [0xA360] = "IMPULSE-II 24/6 Smart IP44",
+  [0xA361] = "IMPULSE-II 24/8 Smart IP44",
+  [0xA362] = "IMPULSE-II 24/6 Smart IP65",
+  [0xA363] = "IMPULSE-II 24/8 Smart IP65",
+  [0xA364] = "IMPULSE-II 24/6 Smart IP44",
+  [0xA365] = "IMPULSE-II 24/8 Smart IP44",
+  [0xA366] = "IMPULSE-II 24/12 Smart IP65",
+  [0xA367] = "IMPULSE-II 24/11 Smart IP44",
+  [0xA368] = "IMPULSE-II 24/8 Smart IP44",
+  [0xA369] = "IMPULSE-II 24/6 Smart IP44",
+  [0xA36A] = "IMPULSE-II 24/8 Smart IP65",
+  [0xA36B] = "IMPULSE-II 24/6 Smart IP65",
+  [0xA37D] = "Vector 12/20 Smart",
+  [0xA37E] = "IMPULSE-II L 12/20 Smart",
+  [0xA37F] = "IMPULSE-II L 12/20 Smart",
+  [0xA380] = "BMV-710 Smart",
+  [0xA381] = "BMV-712 Smart",
+  [0xA382] = "BMV-710H Smart",
+  [0xA383] = "BMV-712 Smart",
+  [0xA389] = "SmartShunt 500A/50mV",
+  [0xA38A] = "SmartShunt 1000A/50mV",
+  [0xA38B] = "SmartShunt 2000A/50mV",
+  [0xA38C] = "SmartShunt IP67 500A/50mV",
+  [0xA38D] = "SmartShunt IP67 1000A/50mV",
+  [0xA38E] = "SmartShunt IP67 2000A/50mV",
+  [0xA390] = "Lynx Ion BMS General",
+  [0xA391] = "Lynx Ion BMS 150A",
+  [0xA392] = "Lynx Ion BMS 400A",
+  [0xA393] = "Lynx Ion BMS 600A",
+  [0xA394] = "Lynx Ion BMS 1000A",
+  [0xA3A0] = "VE.Bus smart dongle",
+  [0xA3A4] = "Smart Battery Sense",
+  [0xA3A5] = "Smart Battery Sense (Rev2)",
+  [0xA3B0] = "Smart BatteryProtect 12/24V-65A",
+  [0xA3B1] = "Smart BatteryProtect 12/24V-100A",
+  [0xA3B2] = "Smart BatteryProtect 12/24V-220A",
+  [0xA3B3] = "Smart BatteryProtect 48V-100A",
+  [0xA3C0] = "Orion Smart 12V/12V-18A DC-DC Converter",
+  [0xA3C1] = "Orion Smart 12V/24V-10A DC-DC Converter",
+  [0xA3C2] = "Orion Smart 24V/12V-20A DC-DC Converter",
+  [0xA3C3] = "Orion Smart 24V/24V-12A DC-DC Converter",
+  [0xA3C4] = "Orion Smart 24V/48V-6A DC-DC Converter",
+  [0xA3C5] = "Orion Smart 48V/12V-20A DC-DC Converter",
+  [0xA3C6] = "Orion Smart 48V/24V-12A DC-DC Converter",
+  [0xA3C7] = "Orion Smart 48V/48V-6A DC-DC Converter",
+  [0xA3C8] = "Orion Smart 12V/12V-30A DC-DC Converter",
+  [0xA3C9] = "Orion Smart 12V/24V-15A DC-DC Converter",
+  [0xA3CA] = "Orion Smart 24V/12V-30A DC-DC Converter",
+  [0xA3CB] = "Orion Smart 24V/24V-17A DC-DC Converter",
+  [0xA3CC] = "Orion Smart 24V/48V-8.5A DC-DC Converter",
+  [0xA3CD] = "Orion Smart 48V/12V-30A DC-DC Converter",
+  [0xA3CE] = "Orion Smart 48V/24V-16A DC-DC Converter",
+  [0xA3CF] = "Orion Smart 48V/48V-8A DC-DC Converter",
+  [0xA3D0] = "Orion Smart 12V/12V-30A Buck-Boost Converter",
+  [0xA3D1] = "Orion Smart 12V/24V-15A Buck-Boost Converter",
+  [0xA3D2] = "Orion Smart Orion 24V/12V-30A Buck-Boost Converter",
+  [0xA3D3] = "Orion Smart Orion 24V/24V-17A Buck-Boost Converter",
+  [0xA3E0] = "Smart BMS CL 12-100",
+  [0xA3E5] = "Lynx Smart BMS 500",
+  [0xA3E6] = "Lynx Smart BMS 1000",
+  [0xA3E8] = "Smart BMS 12-200",
+  [0xA3EC] = "smallBMS",
+  [0xA3F0] = "Smart Buckboost 12V/12V-50A non-iso DC-DC charger",
+  [0xA400] = "MultiC - Generic",
+  [0xA401] = "Inverter RS Solar 48V/6000VA/80A",
+  [0xA402] = "Inverter RS 48V/6000VA",
+  [0xA441] = "Multi RS Solar 48V/6000VA/100A",
+  [0xA442] = "Multi RS Solar 48V/6000VA/100A",
+  [0xA443] = "Multi RS Solar 48V/6000VA/100A",
+  [0xA444] = "Multi RS Solar 48V/6000VA/100A",
+  [0xA480] = "Multi 15kVA 3phase",
+  [0xA4C0] = "Transfer Switch - Generic id",
+  [0xA4C1] = "Transfer Switch 3 Phase 2 in 1 out 80A",
+  [0xA501] = "MultiPlus-X Smart 12V/3000VA/120A",
+  [0xC030] = "SmartShunt IP65 500A/50mV",
+  [0xC031] = "SmartShunt IP65 1000A/50mV",
+  [0xC032] = "SmartShunt IP65 2000A/50mV",
+  [0xC033] = "All-In-1 Smart",
+  [0xC034] = "BMV-800 Smart",
+  [0xC035] = "SmartShunt IP65 500A/50mV",
+  [0xC036] = "SmartShunt IP65 1000A/50mV",
+  [0xC037] = "SmartShunt IP65 2000A/50mV",
+}
+-- ---------------------------------------------------------------------------------------------
+-- Instant Readout runtime (src/lua/adverts.lua, copied verbatim after the generated IR_* tables,
+-- inside the same do-block). The rules are those of `vgatt adverts` (src/adverts/): manufacturer
+-- data of company 0x02E1 as btcommon hands it to the dissector table
+-- btcommon.eir_ad.manufacturer_company_id (the bytes after the company id), clear fields always,
+-- the record decrypted (AES-128-CTR, the 16-bit IV as little-endian counter) and decoded by the
+-- record layouts when the preference victron.keys has a key for the advertiser's address whose
+-- first byte is the advert's check byte.
+-- ---------------------------------------------------------------------------------------------
+
+local bxor, band = bit32.bxor, bit32.band
+local byte, sub, fmt, floor, concat = string.byte, string.sub, string.format, math.floor, table.concat
+
+victron.prefs.keys = Pref.string("Instant Readout keys", "", "Advertisement keys of Victron devices: aa:bb:cc:dd:ee:ff=00112233445566778899aabbccddeeff, several separated by commas or spaces")
+
+local ir = Proto("victron_ir", "Victron Instant Readout")
+
+local F = {
+  device = ProtoField.string("victron.ir.device", "Advertiser"),
+  prefix = ProtoField.uint16("victron.ir.prefix", "Prefix", base.HEX),
+  product_id = ProtoField.uint16("victron.ir.product_id", "Product id", base.HEX),
+  product_name = ProtoField.string("victron.ir.product_name", "Product"),
+  record_type = ProtoField.uint8("victron.ir.record_type", "Record type", base.HEX),
+  record_name = ProtoField.string("victron.ir.record_name", "Record"),
+  iv = ProtoField.uint16("victron.ir.iv", "IV (nonce)", base.HEX),
+  key_check = ProtoField.uint8("victron.ir.key_check", "Key check (first key byte)", base.HEX),
+  encrypted = ProtoField.bytes("victron.ir.encrypted", "Encrypted record"),
+  decrypted = ProtoField.bytes("victron.ir.decrypted", "Decrypted record"),
+  reason = ProtoField.string("victron.ir.reason", "Not decoded"),
+  value_text = ProtoField.string("victron.ir.value_text", "Value"),
+}
+local FIELD_OF = {}
+for id, d in pairs(IR_FIELDS) do
+  local abbr = "victron.ir." .. d.abbr
+  if d.kind == "number" then FIELD_OF[id] = ProtoField.double(abbr, d.name)
+  elseif d.kind == "hex" then FIELD_OF[id] = ProtoField.uint32(abbr, d.name, base.HEX)
+  else FIELD_OF[id] = ProtoField.string(abbr, d.name) end
+end
+do
+  -- Victron's fields live in the victron protocol (filters victron.ir.*), shown under its tree.
+  local t = victron.fields
+  for _, k in ipairs({ "device", "prefix", "product_id", "product_name", "record_type", "record_name", "iv", "key_check", "encrypted", "decrypted", "reason", "value_text" }) do t[#t + 1] = F[k] end
+  local ids = {}
+  for id in pairs(FIELD_OF) do ids[#ids + 1] = id end
+  table.sort(ids)
+  for _, id in ipairs(ids) do t[#t + 1] = FIELD_OF[id] end
+end
+local E_no_key = ProtoExpert.new("victron.ir.expert.no_key", "Instant Readout record not decoded (no key, or the key does not match)", expert.group.UNDECODED, expert.severity.NOTE)
+do
+  local t = victron.experts
+  t[#t + 1] = E_no_key
+end
+
+local f_bd_addr = Field.new("bthci_evt.bd_addr")
+
+-- ---------------- AES-128 (FIPS-197), encryption only: CTR needs the forward cipher alone.
+local SBOX = {
+  0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,
+  0xca, 0x82, 0xc9, 0x7d, 0xfa, 0x59, 0x47, 0xf0, 0xad, 0xd4, 0xa2, 0xaf, 0x9c, 0xa4, 0x72, 0xc0,
+  0xb7, 0xfd, 0x93, 0x26, 0x36, 0x3f, 0xf7, 0xcc, 0x34, 0xa5, 0xe5, 0xf1, 0x71, 0xd8, 0x31, 0x15,
+  0x04, 0xc7, 0x23, 0xc3, 0x18, 0x96, 0x05, 0x9a, 0x07, 0x12, 0x80, 0xe2, 0xeb, 0x27, 0xb2, 0x75,
+  0x09, 0x83, 0x2c, 0x1a, 0x1b, 0x6e, 0x5a, 0xa0, 0x52, 0x3b, 0xd6, 0xb3, 0x29, 0xe3, 0x2f, 0x84,
+  0x53, 0xd1, 0x00, 0xed, 0x20, 0xfc, 0xb1, 0x5b, 0x6a, 0xcb, 0xbe, 0x39, 0x4a, 0x4c, 0x58, 0xcf,
+  0xd0, 0xef, 0xaa, 0xfb, 0x43, 0x4d, 0x33, 0x85, 0x45, 0xf9, 0x02, 0x7f, 0x50, 0x3c, 0x9f, 0xa8,
+  0x51, 0xa3, 0x40, 0x8f, 0x92, 0x9d, 0x38, 0xf5, 0xbc, 0xb6, 0xda, 0x21, 0x10, 0xff, 0xf3, 0xd2,
+  0xcd, 0x0c, 0x13, 0xec, 0x5f, 0x97, 0x44, 0x17, 0xc4, 0xa7, 0x7e, 0x3d, 0x64, 0x5d, 0x19, 0x73,
+  0x60, 0x81, 0x4f, 0xdc, 0x22, 0x2a, 0x90, 0x88, 0x46, 0xee, 0xb8, 0x14, 0xde, 0x5e, 0x0b, 0xdb,
+  0xe0, 0x32, 0x3a, 0x0a, 0x49, 0x06, 0x24, 0x5c, 0xc2, 0xd3, 0xac, 0x62, 0x91, 0x95, 0xe4, 0x79,
+  0xe7, 0xc8, 0x37, 0x6d, 0x8d, 0xd5, 0x4e, 0xa9, 0x6c, 0x56, 0xf4, 0xea, 0x65, 0x7a, 0xae, 0x08,
+  0xba, 0x78, 0x25, 0x2e, 0x1c, 0xa6, 0xb4, 0xc6, 0xe8, 0xdd, 0x74, 0x1f, 0x4b, 0xbd, 0x8b, 0x8a,
+  0x70, 0x3e, 0xb5, 0x66, 0x48, 0x03, 0xf6, 0x0e, 0x61, 0x35, 0x57, 0xb9, 0x86, 0xc1, 0x1d, 0x9e,
+  0xe1, 0xf8, 0x98, 0x11, 0x69, 0xd9, 0x8e, 0x94, 0x9b, 0x1e, 0x87, 0xe9, 0xce, 0x55, 0x28, 0xdf,
+  0x8c, 0xa1, 0x89, 0x0d, 0xbf, 0xe6, 0x42, 0x68, 0x41, 0x99, 0x2d, 0x0f, 0xb0, 0x54, 0xbb, 0x16,
+}
+local function S(x) return SBOX[x + 1] end
+local function xtime(x) x = x * 2; if x > 255 then x = bxor(x, 0x11b) end return x end
+
+-- Round keys: 176 bytes (1-based) from a 16-byte key string.
+local function expand_key(key)
+  local w = {}
+  for i = 1, 16 do w[i] = byte(key, i) end
+  local rcon = 1
+  for i = 17, 176, 4 do
+    local a, b, c, d = w[i - 4], w[i - 3], w[i - 2], w[i - 1]
+    if (i - 1) % 16 == 0 then
+      a, b, c, d = bxor(S(b), rcon), S(c), S(d), S(a)
+      rcon = xtime(rcon)
+    end
+    w[i], w[i + 1], w[i + 2], w[i + 3] = bxor(w[i - 16], a), bxor(w[i - 15], b), bxor(w[i - 14], c), bxor(w[i - 13], d)
+  end
+  return w
+end
+
+-- One 16-byte block (a table of bytes, 1-based, column-major as in FIPS-197) encrypted in place.
+local function encrypt_block(w, s)
+  for i = 1, 16 do s[i] = bxor(s[i], w[i]) end
+  for round = 1, 10 do
+    for i = 1, 16 do s[i] = S(s[i]) end
+    -- ShiftRows: row r (bytes r+1, r+5, r+9, r+13) rotates left by r.
+    s[2], s[6], s[10], s[14] = s[6], s[10], s[14], s[2]
+    s[3], s[7], s[11], s[15] = s[11], s[15], s[3], s[7]
+    s[4], s[8], s[12], s[16] = s[16], s[4], s[8], s[12]
+    if round < 10 then
+      for c = 0, 12, 4 do
+        local a0, a1, a2, a3 = s[c + 1], s[c + 2], s[c + 3], s[c + 4]
+        local t = bxor(a0, a1, a2, a3)
+        s[c + 1] = bxor(a0, t, xtime(bxor(a0, a1)))
+        s[c + 2] = bxor(a1, t, xtime(bxor(a1, a2)))
+        s[c + 3] = bxor(a2, t, xtime(bxor(a2, a3)))
+        s[c + 4] = bxor(a3, t, xtime(bxor(a3, a0)))
+      end
+    end
+    local k = round * 16
+    for i = 1, 16 do s[i] = bxor(s[i], w[k + i]) end
+  end
+end
+
+local key_cache = {}
+-- AES-CTR with the IV as a little-endian 128-bit counter (victron-ble: Counter.new(128, initial_value=iv, little_endian=True)).
+local function decrypt(key, iv, data)
+  local w = key_cache[key]
+  if not w then w = expand_key(key); key_cache[key] = w end
+  local out = {}
+  local blocks = floor((#data + 15) / 16)
+  for b = 0, blocks - 1 do
+    local ctr = iv + b
+    local s = {}
+    for i = 1, 16 do s[i] = 0 end
+    for i = 1, 4 do s[i] = ctr % 256; ctr = floor(ctr / 256) end
+    encrypt_block(w, s)
+    for i = 1, 16 do
+      local p = b * 16 + i
+      if p > #data then break end
+      out[p] = string.char(bxor(byte(data, p), s[i]))
+    end
+  end
+  return concat(out)
+end
+
+-- ---------------- keys from the preference, parsed again only when it changes
+local keys_text, keys = nil, {}
+local function key_for(address)
+  local pref = victron.prefs.keys or ""
+  if pref ~= keys_text then
+    keys_text, keys = pref, {}
+    for item in pref:gmatch("[^,;%s]+") do
+      local a, k = item:match("^([%x:%-]+)=(%x+)$")
+      if a and #k == 32 then
+        a = a:lower():gsub("[:%-]", "")
+        if #a == 12 then
+          local addr = a:sub(1, 2) .. ":" .. a:sub(3, 4) .. ":" .. a:sub(5, 6) .. ":" .. a:sub(7, 8) .. ":" .. a:sub(9, 10) .. ":" .. a:sub(11, 12)
+          keys[addr] = (k:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
+        end
+      end
+    end
+  end
+  return keys[address]
+end
+
+-- The advertiser: the last BD_ADDR btcommon's caller put in the tree before these bytes.
+local function advertiser(offset)
+  local best, at = nil, -1
+  for _, fi in ipairs({ f_bd_addr() }) do
+    if fi.offset < offset and fi.offset > at then best, at = fi, fi.offset end
+  end
+  if not best then return nil end
+  local raw = best.range:bytes():raw()
+  local parts = {}
+  for i = 6, 1, -1 do parts[#parts + 1] = fmt("%02x", byte(raw, i)) end
+  return concat(parts, ":")
+end
+
+-- ---------------- record fields, least significant bit first (src/adverts/records.ts readBits)
+local function read_bits(s, start, n)
+  if start + n > #s * 8 then return nil end
+  local v = 0
+  for i = 0, n - 1 do
+    local b = start + i
+    local by = byte(s, floor(b / 8) + 1)
+    if floor(by / 2 ^ (b % 8)) % 2 == 1 then v = v + 2 ^ i end
+  end
+  return v
+end
+
+local function signed(v, bits) if v >= 2 ^ (bits - 1) then return v - 2 ^ bits end return v end
+
+-- { value (number, string or nil), text } of a scalar definition.
+local function scalar(def, raw, bits)
+  if def.na ~= nil and raw == def.na then return nil, "not available" end
+  if def.sp and def.sp[raw] then return nil, def.sp[raw] end
+  local n = def.signed and signed(raw, bits) or raw
+  local text = fmt("%." .. (def.d or 0) .. "f", n * (def.k or 1) + (def.o or 0))
+  local v = tonumber(text)
+  if def.u then text = text .. " " .. def.u end
+  return v, text
+end
+
+local function show_record(rec, plain, ptvb, root)
+  local raws = {}
+  for _, fd in ipairs(rec.fields) do raws[fd.id] = read_bits(plain, fd.start, fd.bits) end
+  local shown, missing = {}, {}
+  for _, fd in ipairs(rec.fields) do
+    local raw = raws[fd.id]
+    local range = ptvb(floor(fd.start / 8), floor((fd.start + fd.bits - 1) / 8) - floor(fd.start / 8) + 1)
+    if raw == nil then
+      missing[#missing + 1] = fd.name
+    else
+      local def, id, name = fd, fd.id, fd.name
+      if fd.sw then
+        def = fd.cases[raws[fd.sw] or -1]
+        if def then id, name = def.id, def.name end
+      end
+      if def then
+        local value, text
+        if fd.na ~= nil and raw == fd.na and (fd.en or fd.fl or fd.hex) then
+          text = "not available"
+        elseif fd.en then
+          local n = fd.signed and signed(raw, fd.bits) or raw
+          text = IR_ENUMS[fd.en][n] or fmt("unknown (%d)", n)
+          value = text
+        elseif fd.fl then
+          local fl, names = IR_FLAGS[fd.fl], {}
+          for b = 0, fd.bits - 1 do
+            if floor(raw / 2 ^ b) % 2 == 1 then names[#names + 1] = fl.bits[b] or fmt("bit %d", b) end
+          end
+          text = #names > 0 and concat(names, ", ") or fl.none
+          value = text
+        elseif fd.hex then
+          text = fmt("0x%0" .. math.ceil(fd.bits / 4) .. "X", raw)
+          value = raw
+        else
+          value, text = scalar(def, raw, fd.bits)
+        end
+        local pf = FIELD_OF[id]
+        if value ~= nil then root:add(pf, range, value):set_text(name .. ": " .. text)
+        else root:add(F.value_text, range, text):set_text(name .. ": " .. text) end
+        if value ~= nil then shown[#shown + 1] = name .. " " .. text end
+      end
+    end
+  end
+  if #missing > 0 then root:add(F.value_text, ptvb(), "record too short"):set_text("Record too short for: " .. concat(missing, ", ")) end
+  return shown
+end
+
+function ir.dissector(tvb, pinfo, tree)
+  local n = tvb:len()
+  local root = tree:add(victron, tvb(), "Victron Instant Readout")
+  local address = advertiser(tvb:offset())
+  if address then root:add(F.device, tvb(0, 0), address) end
+  local function why(text)
+    root:add(F.reason, tvb(), text)
+    root:add_proto_expert_info(E_no_key, text)
+    root:append_text(": " .. text)
+    return n
+  end
+  if n < 2 then return why("too short") end
+  root:add_le(F.prefix, tvb(0, 2), tvb(0, 1):uint() * 256 + tvb(1, 1):uint())
+  if tvb(0, 1):uint() ~= 0x10 then return why("not a product advertisement") end
+  if n < 4 then return why("too short") end
+  local pid = tvb(2, 2):le_uint()
+  root:add_le(F.product_id, tvb(2, 2))
+  if IR_PRODUCTS[pid] then root:add(F.product_name, tvb(2, 2), IR_PRODUCTS[pid]) end
+  if n >= 5 then
+    local rt = tvb(4, 1):uint()
+    root:add(F.record_type, tvb(4, 1))
+    if IR_RECORDS[rt] then root:add(F.record_name, tvb(4, 1), IR_RECORDS[rt].name) end
+  end
+  if n >= 7 then root:add_le(F.iv, tvb(5, 2)) end
+  if n < 9 then return why("too short") end
+  local check = tvb(7, 1):uint()
+  root:add(F.key_check, tvb(7, 1))
+  root:add(F.encrypted, tvb(8))
+  local rec = IR_RECORDS[tvb(4, 1):uint()]
+  local key = address and key_for(address)
+  if not key or byte(key, 1) ~= check then
+    if not rec then return why("unknown record type") end
+    return why(key and "key does not match" or "no key")
+  end
+  local plain = decrypt(key, tvb(5, 2):le_uint(), tvb(8):raw())
+  local ptvb = ByteArray.new(plain, true):tvb("Decrypted Instant Readout")
+  root:add(F.decrypted, ptvb())
+  if not rec then return why("unknown record type") end
+  root:append_text(": " .. rec.name)
+  local shown = show_record(rec, plain, ptvb, root)
+  pinfo.cols.info:append(" [Victron " .. rec.name .. ": " .. concat(shown, ", ", 1, math.min(#shown, 3)) .. "]")
+  return n
+end
+
+DissectorTable.get("btcommon.eir_ad.manufacturer_company_id"):add(0x02e1, ir)
+end

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerSize, scaleDecimals, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
 import { CONTROL_OPCODES, OPCODES } from '../victron/index.js';
+import { generateAdvertsLua } from './adverts.js';
 
 const RUNTIME = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime.lua');
 
@@ -135,5 +136,6 @@ export function generateLua(profiles: ResolvedProfile[], opts: { generatedFrom?:
   for (const r of [...regs.values()].sort((a, b) => a.id - b.id)) lines.push(registerEntry(r));
   lines.push('');
   lines.push(readFileSync(RUNTIME, 'utf8'));
+  lines.push(generateAdvertsLua(luaString));
   return lines.join('\n');
 }
