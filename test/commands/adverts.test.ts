@@ -120,3 +120,24 @@ test('adverts on a capture without Victron adverts says so', () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /no Victron advert in 0 advert\(s\) from 0 device\(s\)/);
 });
+
+test('a real Android log (../shared/captures/govee-h5100-android.btsnoop) holds a neighbour\'s BMV-712 Smart Instant Readout adverts', () => {
+  const file = path.join(REPO, '../shared/captures/govee-h5100-android.btsnoop');
+  const r = vgatt('adverts', file, '--format', 'ndjson', '--no-capture-keys');
+  assert.equal(r.code, 0, r.err);
+  const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  // tshark's view: every manufacturer data entry of company 0x02E1, with its advertiser and bytes.
+  const ts = tshark(['-r', file, '-Y', 'btcommon.eir_ad.entry.company_id == 0x02e1', '-T', 'fields', '-e', 'frame.number', '-e', 'bthci_evt.bd_addr', '-e', 'btcommon.eir_ad.entry.data', '-e', 'bthci_evt.rssi'])
+    .trim().split('\n').map((l) => l.split('\t'));
+  assert.equal(rows.length, 50);
+  assert.deepEqual(rows.map((x) => [x.frame, x.device, x.raw, x.rssi]), ts.map(([f, a, d, rssi]) => [Number(f), a, d!.replace(/:/g, ''), Number(rssi)]));
+  // Frame 438, read by hand from tshark's bytes 10 02 | 81 a3 | 02 | d4 e6 | ac | 4e2a...: BMV-712 Smart, battery monitor, IV 0xE6D4, key starts 0xAC.
+  const f438 = rows.find((x) => x.frame === 438);
+  assert.deepEqual([f438.prefix, f438.productId, f438.productName, f438.recordType, f438.recordTypeName, f438.iv, f438.keyCheck, f438.decoded, f438.reason], ['1002', 0xa381, 'BMV-712 Smart', 2, 'Battery monitor', 0xe6d4, 0xac, false, 'no key']);
+  // The scan response names it from frame 760 on; two other devices send only their product id.
+  assert.equal(rows.find((x) => x.frame === 3999).name, 'Aeolus SmartBMV');
+  const reasons: Record<string, number> = {};
+  for (const x of rows) reasons[x.reason] = (reasons[x.reason] ?? 0) + 1;
+  assert.deepEqual(Object.keys(reasons).sort(), ['no key', 'not a product advertisement', 'too short']);
+  assert.deepEqual(rows.filter((x) => x.reason === 'too short').map((x) => x.raw).filter((v, i, a) => a.indexOf(v) === i).sort(), ['100005a3', '10000ac0']);
+});
