@@ -8,12 +8,13 @@ import type { GattDatabase, SessionInfo } from '../bluetooth/types.js';
 import type { SessionProfile, UnansweredRequest, VictronRecord } from '../victron/index.js';
 import { AdvertParser, VICTRON_COMPANY_ID } from '../adverts/index.js';
 import { recordTable } from '../adverts/records.js';
+import { CaptureKeys } from '../adverts/readout.js';
 import { productName } from '../profiles/products.js';
 
 export type FindingLevel = 'ok' | 'info' | 'warning' | 'error';
 
 export interface Finding {
-  /** Stable id for scripts: victron-gatt, not-a-capture, damaged, filtered-log, summary, no-acl, no-connections, connections-without-att, encrypted, adverts-only, other-gatt, no-victron. */
+  /** Stable id for scripts: victron-gatt, not-a-capture, damaged, filtered-log, summary, no-acl, no-connections, connections-without-att, encrypted, adverts-only, adverts-no-key, adverts-key, other-gatt, no-victron. */
   code: string;
   level: FindingLevel;
   /** One sentence. */
@@ -51,6 +52,10 @@ export interface AdvertDevice {
   productId?: number;
   productName?: string;
   recordTypes: { type: number; name?: string }[];
+  /** Key check bytes of its encrypted Instant Readout records (first byte of the key they need). */
+  keyChecks: number[];
+  /** Where a key that fits came from (a 0xEC65 value in the capture: "frame N"); absent when none does. */
+  keySource?: string;
   adverts: number;
   firstFrame: number;
   lastFrame: number;
@@ -83,7 +88,9 @@ const MAX_NAMES = 10_000;
 export class CaptureDoctor {
   private hci = { commands: 0, events: 0, acl: 0, sco: 0, iso: 0, other: 0, advertisingReports: 0, connectionEvents: 0 };
   private adverts = new AdvertParser();
-  private advertDevices = new Map<string, AdvertDevice & { types: Set<number> }>();
+  private advertDevices = new Map<string, AdvertDevice & { types: Set<number>; checks: Set<number> }>();
+  /** Advertisement keys the app read from devices (register 0xEC65), to say whether the adverts can be decrypted. */
+  private keys = new CaptureKeys();
   private names = new Map<string, string>();
   private perSession = new Map<number, { messages: number; control: number; unknown: number; padding: number; unknownBytes: number }>();
   private file: string | undefined;
@@ -124,7 +131,7 @@ export class CaptureDoctor {
       let d = this.advertDevices.get(a.address);
       if (!d) {
         if (this.advertDevices.size >= MAX_ADVERT_DEVICES) continue;
-        d = { address: a.address, recordTypes: [], types: new Set(), adverts: 0, firstFrame: a.frame, lastFrame: a.frame, ...(file !== undefined ? { file } : {}) };
+        d = { address: a.address, recordTypes: [], keyChecks: [], types: new Set(), checks: new Set(), adverts: 0, firstFrame: a.frame, lastFrame: a.frame, ...(file !== undefined ? { file } : {}) };
         this.advertDevices.set(a.address, d);
       }
       d.adverts++;
@@ -132,11 +139,13 @@ export class CaptureDoctor {
       const f = a.victron;
       if (f?.productId !== undefined && f.problem !== 'not a product advertisement') d.productId = f.productId;
       if (f?.recordType !== undefined) d.types.add(f.recordType);
+      if (f?.keyCheck !== undefined && f.problem === undefined && d.checks.size < 8) d.checks.add(f.keyCheck);
     }
   }
 
   /** Every Victron record of the run. */
   victron(r: VictronRecord): void {
+    this.keys.add(r);
     if (r.session === undefined) return;
     let s = this.perSession.get(r.session);
     if (!s) {
@@ -186,7 +195,12 @@ export class CaptureDoctor {
     });
     const victronSessions = sessions.filter((s) => s.victron);
     const table = recordTable();
-    const victronAdverts = [...this.advertDevices.values()].map(({ types, ...d }) => {
+    const victronAdverts = [...this.advertDevices.values()].map(({ types, checks, ...d }) => {
+      d.keyChecks = [...checks].sort((a, b) => a - b);
+      for (const c of d.keyChecks) {
+        const k = this.keys.find(d.address, c);
+        if (k) d.keySource = k.source;
+      }
       const name = this.names.get(d.address);
       if (name !== undefined) d.name = name;
       d.recordTypes = [...types].sort((a, b) => a - b).map((t) => ({ type: t, ...(table.records.get(t) ? { name: table.records.get(t)!.name } : {}) }));
@@ -249,6 +263,19 @@ export class CaptureDoctor {
         ),
       });
     }
+    const encryptedAdverts = victronAdverts.filter((d) => d.keyChecks.length > 0);
+    if (encryptedAdverts.length) {
+      const keyed = encryptedAdverts.filter((d) => d.keySource);
+      const keyless = encryptedAdverts.filter((d) => !d.keySource);
+      findings.push({
+        code: keyless.length ? 'adverts-no-key' : 'adverts-key',
+        level: 'info',
+        title: keyless.length
+          ? `${keyless.length} Victron device(s) send encrypted Instant Readout adverts and the capture holds no key for them: \`vgatt adverts --key ADDRESS=KEY\` decrypts them (VictronConnect shows the key: device > Product info > Instant Readout > Show).`
+          : `The Instant Readout adverts of ${keyed.length} Victron device(s) can be decrypted with the key the app read from the device (register 0xEC65): \`vgatt adverts\` uses it.`,
+        details: encryptedAdverts.slice(0, 20).map((d) => `${d.address}: key check byte ${d.keyChecks.map((c) => `0x${c.toString(16).padStart(2, '0')}`).join(', ')}; ${d.keySource ? `key taken from ${d.keySource}` : 'no key in the capture (no 0xEC65 value with that first byte)'}`),
+      });
+    }
     if (victronSessions.length) {
       findings.push({
         code: 'victron-gatt',
@@ -284,7 +311,7 @@ export class CaptureDoctor {
       });
     }
     // The answer first (after what the capture itself says), then the rest.
-    const rank = ['damaged', 'filtered-log', 'summary', 'victron-gatt', 'no-victron', 'no-acl', 'other-gatt', 'adverts-only', 'connections-without-att', 'encrypted'];
+    const rank = ['damaged', 'filtered-log', 'summary', 'victron-gatt', 'no-victron', 'no-acl', 'other-gatt', 'adverts-only', 'adverts-no-key', 'adverts-key', 'connections-without-att', 'encrypted'];
     findings.sort((a, b) => rank.indexOf(a.code) - rank.indexOf(b.code));
     const victron = victronSessions.length > 0;
     return { inputs: run.inputs, hci: h, sessions, victronAdverts, findings, victron, exitCode: victron ? 0 : 3 };

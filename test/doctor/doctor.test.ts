@@ -75,7 +75,9 @@ test('the Govee Android log: GATT of another device, Victron devices only advert
   const { code, report, text } = doctor(file);
   assert.equal(code, 3);
   assert.equal(report.victron, false);
-  assert.deepEqual(codes(report), ['no-victron', 'other-gatt', 'adverts-only']);
+  assert.deepEqual(codes(report), ['no-victron', 'other-gatt', 'adverts-only', 'adverts-no-key']);
+  // The BMV-712's product adverts (tshark: manufacturer data 10 02 81 a3 02 .. .. ac ...) need key 0xac..; the log holds none.
+  assert.deepEqual(finding(report, 'adverts-no-key').details, ['df:80:c6:ad:51:89: key check byte 0xac; no key in the capture (no 0xEC65 value with that first byte)']);
   assert.equal(report.sessions.length, tsharkSessions(file).length);
   assert.match(finding(report, 'other-gatt').details[1]!, /^session 2: c2:35:33:30:25:50, 10302 ATT PDU\(s\), frames 837-18241; services 1800, 1801, 494e5445-4c4c-495f-524f-434b535f4857/);
   const adv = victronAdvertisers(file);
@@ -149,4 +151,22 @@ test('a bug report zip with the rotated pair: the session Android\'s rotation sp
   const att = tshark(['-r', cap('govee-h5100-android.btsnoop'), '-Y', 'btatt && frame.number > 837 && frame.number < 18241', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length;
   const s2 = report.sessions[1]!;
   assert.deepEqual([s2.frames, s2.file, s2.endFile, s2.attPdus], ['837-9241', `${zip}:${logs}/btsnoop_hci.log.last`, `${zip}:${logs}/btsnoop_hci.log`, att]);
+});
+
+test('Instant Readout adverts: doctor says which devices the capture holds a key for (0xEC65 read by the app) and which need --key', async () => {
+  const { readoutCapture, SHUNT, MPPT } = await import('../helpers/readout-capture.js');
+  const { packets, keyFrame } = readoutCapture();
+  const file = path.join(dir, 'readout.btsnoop');
+  writeFileSync(file, writeBtsnoop(packets));
+  const { code, report } = doctor(file);
+  assert.equal(code, 0); // the SmartShunt's GATT session is Victron data
+  const f = finding(report, 'adverts-no-key');
+  // The vectors' check bytes are the first bytes of their keys (victron-ble's vectors): 0xaf SmartShunt, 0xad MPPT.
+  const shunt = report.victronAdverts.find((d) => d.address === SHUNT.addr)!;
+  assert.deepEqual([shunt.keyChecks, shunt.keySource], [[0xaf], `frame ${keyFrame}`]);
+  const mppt = report.victronAdverts.find((d) => d.address === MPPT.addr)!;
+  assert.deepEqual([mppt.keyChecks, mppt.keySource], [[0xad], undefined]);
+  assert.match(f.title, /^4 Victron device\(s\) send encrypted Instant Readout adverts and the capture holds no key for them/);
+  assert.ok(f.details!.includes(`${SHUNT.addr}: key check byte 0xaf; key taken from frame ${keyFrame}`), f.details!.join('\n'));
+  assert.ok(f.details!.includes(`${MPPT.addr}: key check byte 0xad; no key in the capture (no 0xEC65 value with that first byte)`), f.details!.join('\n'));
 });
