@@ -6,6 +6,7 @@
  */
 import type { GattDatabase, SessionEnd, SessionInfo } from '../bluetooth/types.js';
 import type { VictronRecord } from '../victron/index.js';
+import { toHex as hex } from '../util/cursor.js';
 
 export interface DeviceSummary {
   /** Peer address, when the capture has the connection event. */
@@ -76,7 +77,6 @@ export interface DiffOptions {
 }
 
 const h4 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(4, '0');
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** Builds per-device summaries incrementally (memory bounded by registers and the init sequence). */
 export class CaptureSummarizer {

@@ -7,8 +7,8 @@ import type { InstantReadout } from '../adverts/readout.js';
 import { productIdHex } from '../profiles/products.js';
 import { csvRow } from './csv.js';
 import { isoTimeUs } from './time.js';
+import { toHex as hex } from '../util/cursor.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const h2 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(2, '0');
 
 /**

@@ -3,8 +3,8 @@ import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, writeIsoTimeUs } from './time.js';
 import type { LineWriter } from './writer.js';
+import { toHex as hex } from '../util/cursor.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const h4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
 const h2 = (n: number) => '0x' + n.toString(16).padStart(2, '0');
 

@@ -6,10 +6,10 @@
  */
 import type { DecodedValue, RegisterDef, RegisterField, ScalarType } from './types.js';
 import { formatProductId } from './products.js';
+import { toHex as hex } from '../util/cursor.js';
 
 const SIZES: Record<ScalarType, number> = { un8: 1, sn8: 1, un16: 2, sn16: 2, un24: 3, sn24: 3, un32: 4, sn32: 4, un64: 8, sn64: 8, float: 4 };
 
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** Decimal places implied by a scale: 0.01 -> 2, 0.1 -> 1, 1 -> 0, 0.001 -> 3, 0.25 -> 2. */
 export function scaleDecimals(scale: number | undefined): number {

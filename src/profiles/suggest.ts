@@ -6,6 +6,7 @@
 import type { VictronRecord } from '../victron/index.js';
 import type { Profile, RegisterField, ResolvedProfile, ScalarType } from './types.js';
 import { printableUtf8 } from './decode.js';
+import { toHex as hex } from '../util/cursor.js';
 
 const MAX_SAMPLES = 5;
 /** Consecutive value pairs kept per register to judge the sign (memory stays bounded). */
@@ -30,7 +31,6 @@ const readUint = (b: Uint8Array, n: number) => {
   return v;
 };
 const toSigned = (u: number, n: number) => (u >= 2 ** (8 * n - 1) ? u - 2 ** (8 * n) : u);
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const h4 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(4, '0');
 
 /** A profile as JSON: register ids as "0xNNNN" strings. */

@@ -10,6 +10,7 @@
  * A read of Control right after connecting returns negotiation data (e.g. 00 04 00 01 de 4a 00).
  */
 import type { LinkDirection } from '../bluetooth/types.js';
+import { toHex as hex } from '../util/cursor.js';
 
 export interface ControlInfo {
   /** Short name: 'chunk size negotiation', 'ready to receive', 'clear receive buffer', 'error', 'negotiation data', or 'unknown control'. */
@@ -23,7 +24,6 @@ export interface ControlInfo {
   unexpectedDirection?: boolean;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const hex2 = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
 /** The Control opcodes and the value lengths each comes in (the Wireshark dissector is generated from this table). */

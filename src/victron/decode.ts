@@ -9,6 +9,7 @@ import { chooseProfile, decodeRegisterValue, type CharacteristicRole, type Resol
 import { decodeControl } from './control.js';
 import { parseMessage, type VictronMessage } from './message.js';
 import { TransferReassembler, type PieceRange, type StreamRecord } from './stream.js';
+import { toHex as hex } from '../util/cursor.js';
 
 export interface VictronRecord {
   kind: 'message' | 'control' | 'unknown' | 'padding';
@@ -134,7 +135,6 @@ export interface VictronDecoderOptions {
   uuidOf?: (connection: number, device: string | undefined, handle: number) => string | undefined;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** True when a whole ATT value reads as clean Victron messages (the last one may continue in the next piece). */
 function isVictronPiece(v: Uint8Array): boolean {
