@@ -72,3 +72,10 @@ export const BTSNOOP_DATALINK_NAMES: Record<number, string> = {
 
 export const SUPPORTED =
   'supported: btsnoop (datalink 1001, 1002, 2001), pcap and pcapng with link type 187, 201 or 254, Android bug report zips and btsnooz text';
+
+/** Framing of one pcap/pcapng packet by its link type: 201 H4 with direction header, 254 Linux monitor, else 187 H4. */
+export function linkFraming(linkType: number, data: Uint8Array): LinkFraming {
+  if (linkType === 201) return framingH4Phdr(data);
+  if (linkType === 254) return data.length >= 4 ? framingMonitor((data[2]! << 8) | data[3]!, (data[0]! << 8) | data[1]!, 4) : framingMonitor(-1, 0, data.length);
+  return framingH4(data, undefined);
+}

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
-import { framingH4, framingH4Phdr, framingMonitor, LINK_TYPE_NAMES, SUPPORTED, type LinkFraming } from './link.js';
+import { linkFraming, LINK_TYPE_NAMES, SUPPORTED } from './link.js';
 import { FILTERED_ACL_MAX, FILTERED_LOG_MESSAGE, type ReadState } from './state.js';
 import { CaptureError, HciPacketType, type HciRecord } from './types.js';
 
@@ -49,12 +49,6 @@ export function parsePcapHeader(head: Buffer): PcapHeader | undefined {
   const u32 = (o: number) => (littleEndian ? head.readUInt32LE(o) : head.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff; // upper bits carry FCS info in newer pcap
   return { littleEndian, nanoseconds, linkType, snaplen: u32(16) };
-}
-
-function linkFraming(linkType: number, data: Buffer): LinkFraming {
-  if (linkType === 201) return framingH4Phdr(data);
-  if (linkType === 254) return data.length >= 4 ? framingMonitor(data.readUInt16BE(2), data.readUInt16BE(0), 4) : framingMonitor(-1, 0, data.length);
-  return framingH4(data, undefined);
 }
 
 export function checkPcapLinkType(linkType: number, format: string): void {

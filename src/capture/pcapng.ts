@@ -4,7 +4,7 @@
  * Enhanced, Simple and obsolete Packet blocks. Other blocks are skipped by their length.
  * Hand-written: no maintained npm pcapng reader streams with byte offsets for errors.
  */
-import { framingH4, framingH4Phdr, framingMonitor, LINK_TYPE_NAMES, type LinkFraming } from './link.js';
+import { linkFraming, LINK_TYPE_NAMES } from './link.js';
 import { Carry, MAX_BATCH } from './source.js';
 import { FILTERED_ACL_MAX, FILTERED_LOG_MESSAGE, type ReadState } from './state.js';
 import { CaptureError, HciPacketType, type HciRecord } from './types.js';
@@ -65,12 +65,6 @@ function ticksToUs(hi: number, lo: number, iface: Interface): number {
   if (iface.ticksPerSecond === 1_000_000) return hi * 0x1_0000_0000 + lo + off;
   const ticks = (BigInt(hi) << 32n) | BigInt(lo);
   return Number((ticks * 1_000_000n) / BigInt(iface.ticksPerSecond)) + off;
-}
-
-function linkFraming(linkType: number, data: Buffer): LinkFraming {
-  if (linkType === 201) return framingH4Phdr(data);
-  if (linkType === 254) return data.length >= 4 ? framingMonitor(data.readUInt16BE(2), data.readUInt16BE(0), 4) : framingMonitor(-1, 0, data.length);
-  return framingH4(data, undefined);
 }
 
 export async function* pcapngRecords(chunks: AsyncIterable<Buffer>, state: ReadState): AsyncGenerator<HciRecord[]> {
