@@ -2,7 +2,7 @@ import type { AttPdu } from '../bluetooth/types.js';
 import { toHex } from '../util/cursor.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, writeIsoTimeUs } from './time.js';
+import { isoTimeUs, writeLinkFields } from './time.js';
 import type { LineWriter } from './writer.js';
 
 /**
@@ -88,22 +88,8 @@ export function writeAttNdjson(w: LineWriter, p: AttPdu): void {
     w.ascii(',"frame":');
   } else w.ascii('{"frame":');
   w.uint(p.frame);
-  w.ascii(',"time":"');
-  writeIsoTimeUs(w, p.timeUs);
-  w.ascii('","connection":');
-  w.uint(p.connection);
-  if (p.session !== undefined) {
-    w.ascii(',"session":');
-    w.numText(p.session);
-  }
-  if (p.device !== undefined) {
-    w.ascii(',"device":"');
-    w.ascii(p.device);
-    w.ascii('"');
-  }
-  w.ascii(',"direction":"');
-  w.ascii(p.direction);
-  w.ascii('","opcode":');
+  writeLinkFields(w, p);
+  w.ascii(',"opcode":');
   w.uint(p.opcode);
   w.ascii(',"opcodeName":"');
   w.ascii(p.opcodeName);

@@ -39,3 +39,25 @@ export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
   w.padded(frac, 6);
   w.ascii('Z');
 }
+
+/**
+ * The link fields every NDJSON record shares, in the contract's order, from `,"time":` on:
+ * time, connection, session (when known), device (when known), direction.
+ */
+export function writeLinkFields(w: LineWriter, r: { timeUs: number; connection: number; session?: number; device?: string; direction: string }): void {
+  w.ascii(',"time":"');
+  writeIsoTimeUs(w, r.timeUs);
+  w.ascii('","connection":');
+  w.uint(r.connection);
+  if (r.session !== undefined) {
+    w.ascii(',"session":');
+    w.numText(r.session);
+  }
+  if (r.device !== undefined) {
+    w.ascii(',"device":');
+    w.jsonCached(r.device);
+  }
+  w.ascii(',"direction":"');
+  w.ascii(r.direction);
+  w.ascii('"');
+}

@@ -1,7 +1,7 @@
 import type { VictronRecord } from '../victron/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, writeIsoTimeUs } from './time.js';
+import { isoTimeUs, writeLinkFields } from './time.js';
 import type { LineWriter } from './writer.js';
 import { toHex as hex } from '../util/cursor.js';
 
@@ -96,21 +96,8 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     if (i) w.ascii(',');
     w.uint(frames[i]!);
   }
-  w.ascii('],"time":"');
-  writeIsoTimeUs(w, r.timeUs);
-  w.ascii('","connection":');
-  w.uint(r.connection);
-  if (r.session !== undefined) {
-    w.ascii(',"session":');
-    w.numText(r.session);
-  }
-  if (r.device !== undefined) {
-    w.ascii(',"device":');
-    w.jsonCached(r.device);
-  }
-  w.ascii(',"direction":"');
-  w.ascii(r.direction);
-  w.ascii('"');
+  w.ascii(']');
+  writeLinkFields(w, r);
   if (r.type !== undefined) {
     w.ascii(',"type":');
     w.numText(r.type);
