@@ -3352,97 +3352,156 @@ local function flagged(s, p, stop, a, n)
 end
 
 -- ---------------- transfers (src/victron/stream.ts)
-local CLEAN, PENDING, BADCHAIN = 1, 2, 3
+-- The resynchronisation rules of stream.ts: after bytes that do not frame, the unknown run ends at
+-- the first candidate from which messages chain cleanly (8 in a row, or to the end of the buffer
+-- after one of 3 bytes or more), or, when what follows is a damage of its own, at a 'weak' one
+-- (6 bytes of clean messages before that damage) unless a clean one starts before the damage.
+-- A run that nothing ends yet waits for the next piece, which continues it: never parsed from its
+-- first byte. Only the end of the transfer (LastData, flush) ends a run.
+-- The resync state of a stream (rs): on (resynchronising), scan (next candidate: every earlier one
+-- was rejected), wp/we (the first weak candidate and where its damage starts), why (the reason
+-- when it is not the run's own bytes'), positions in the buffer being parsed.
+local CLEAN, PENDING, WEAK, BADCHAIN = 1, 2, 3, 4
 local RESYNC_CHAIN = 8
+local RESYNC_BEFORE_DAMAGE = 6
 local MAX_PENDING = 64 * 1024
 
-local function chain_from(s, p, n, final)
-  local q, cnt, strong = p, 0, false
+-- Messages (and padding) from p on: CLEAN, PENDING, WEAK (and where its damage starts) or BADCHAIN,
+-- as stream.ts chainFrom.
+local function chain_from(s, p, n, final, strong_at_end)
+  local q, cnt, bytes, strong = p, 0, 0, false
   while q <= n do
     local b = byte(s, q)
     if b == 0xff then q = q + 1 else
-      if b < 0x01 or b > 0x10 then return BADCHAIN end
-      local stop, ok = parse(s, q, n)
-      if stop == NEED then return PENDING end
-      if stop < 0 or not ok then return BADCHAIN end
+      local stop, ok = BAD, false
+      if b >= 0x01 and b <= 0x10 then stop, ok = parse(s, q, n) end
+      if stop == NEED then
+        if strong_at_end and not strong then return BADCHAIN end
+        return PENDING
+      end
+      if stop < 0 or not ok then
+        if not strong or bytes < RESYNC_BEFORE_DAMAGE then return BADCHAIN end
+        return WEAK, q
+      end
       if stop - q >= 3 then strong = true end
+      bytes = bytes + stop - q
       q = stop
       cnt = cnt + 1
       if cnt >= RESYNC_CHAIN then return CLEAN end
     end
   end
-  if final or strong then return CLEAN end
+  if strong or (final and not strong_at_end) then return CLEAN end
+  if final then return BADCHAIN end
   return PENDING
 end
 
--- Where messages frame again after the bytes at p: a position, or NEED (wait for more bytes).
-local function resync_point(s, p, n, final)
-  for q = p + 1, n do
-    local c = chain_from(s, q, n, final)
-    if c == CLEAN then return q end
-    if c == PENDING then if final then return q end return NEED end
+-- Where the run being resynchronised over ends (stream.ts resyncPoint): a position, NEED (the next
+-- piece decides) or n + 1 (nothing frames).
+local function resync_point(s, n, final, rs)
+  for p = rs.scan, n do
+    if rs.wp and p > rs.we then return rs.wp end
+    rs.scan = p
+    local c, we = chain_from(s, p, n, final, false)
+    if c == CLEAN then return p end
+    if c == PENDING then if final then return p end return NEED end
+    if c == WEAK and rs.wp == nil then rs.wp, rs.we = p, we end
   end
+  if rs.wp then return rs.wp end
+  rs.scan = n + 1
   return n + 1
 end
 
+-- Inside a message the end of its transfer left incomplete: a message of 3 bytes or more frames at p.
 local function complete_at(s, p, n)
   local b = byte(s, p)
   if b < 0x01 or b > 0x10 then return false end
-  local stop, ok = parse(s, p, n)
-  return stop > 0 and ok and stop - p >= 3 and chain_from(s, p, n, true) ~= BADCHAIN
+  return chain_from(s, p, n, true, true) ~= BADCHAIN
 end
 
 local K_MESSAGE, K_PADDING, K_UNKNOWN = 1, 2, 3
 
+-- Why the bytes at p are unknown (the first failure, as stream.ts words it).
+local function unknown_reason(s, p, n)
+  local b = byte(s, p)
+  if b == nil then return "no bytes" end
+  if floor(b / 32) ~= 0 then return fmt("a message starts with an unsigned integer opcode, found byte 0x%02x", b) end
+  if OPCODES[b] == nil then
+    if b < 0x18 then return fmt("unknown message type 0x%02x", b) end
+    return fmt("opcode in a multi-byte head (0x%02x): not a message type", b)
+  end
+  local stop = parse(s, p, n)
+  if stop < 0 then return OPCODES[b].name .. ": malformed" end
+  return OPCODES[b].name .. ": parameters of the wrong type or range"
+end
+
+
 -- Emits the records that frame from p on: out(kind, start, stop, reason). Returns the first
--- position not consumed (bytes that wait for the next piece).
-local function drain(s, p, n, final, out)
+-- position not consumed (bytes that wait for the next piece); rs says where a resync stands.
+local function drain(s, p, n, final, out, rs)
   while p <= n do
-    if byte(s, p) == 0xff then
-      local q = p + 1
-      while q <= n and byte(s, q) == 0xff do q = q + 1 end
-      out(K_PADDING, p, q)
-      p = q
-    else
-      local stop, ok, a, b, c = parse(s, p, n)
-      if stop > 0 and ok then
-        out(K_MESSAGE, p, stop, nil, a, b, c)
-        p = stop
-      elseif stop == NEED then
-        return p
+    local r -- where an unknown run ends, once one is being resynchronised over
+    if not rs.on then
+      if byte(s, p) == 0xff then
+        local q = p + 1
+        while q <= n and byte(s, q) == 0xff do q = q + 1 end
+        out(K_PADDING, p, q)
+        p = q
       else
-        local r = resync_point(s, p, n, final)
-        if r == NEED then return p end
-        out(K_UNKNOWN, p, r)
-        p = r
+        local stop, ok, a, b, c = parse(s, p, n)
+        if stop > 0 and ok then
+          out(K_MESSAGE, p, stop, nil, a, b, c)
+          p = stop
+        elseif stop == NEED then
+          return p
+        else
+          -- Not a message here: the bytes are unknown up to where messages (or padding) frame again.
+          rs.on, rs.scan, rs.wp, rs.we, rs.why = true, p + 1, nil, nil, nil
+        end
       end
+    end
+    if rs.on then
+      r = resync_point(s, n, final, rs)
+      if r == NEED then return p end
+      -- Nothing frames yet: the run goes on into the next piece (never parsed from its first byte).
+      if r > n and not final then return p end
+      if r > p then out(K_UNKNOWN, p, r, rs.why) end
+      p = r
+      rs.on, rs.wp, rs.we, rs.why = false, nil, nil, nil
     end
   end
   return p
 end
 
 -- The end of a transfer: what frames is emitted, the rest is unknown with `reason`.
-local function finish(s, p, n, out, reason)
-  p = drain(s, p, n, true, out)
+local function finish(s, p, n, out, reason, rs)
+  p = drain(s, p, n, true, out, rs)
   while p <= n do
     local q = p + 1
     while q <= n and not complete_at(s, q, n) do q = q + 1 end
     out(K_UNKNOWN, p, q, reason)
-    p = drain(s, q, n, true, out)
+    p = drain(s, q, n, true, out, rs)
   end
+  rs.on, rs.wp, rs.we, rs.why = false, nil, nil, nil
   return p
 end
 
 local INCOMPLETE_AT_LASTDATA = "incomplete transfer at LastData"
 local TOO_LONG = "more than " .. MAX_PENDING .. " bytes without a complete message"
+local TOO_LONG_RUN = "; more than " .. MAX_PENDING .. " bytes without a resynchronisation point"
+local DROPPED = "continues bytes dropped as unknown"
 
--- One piece through the stream rules: returns the first position left for the next piece.
-local function run_piece(s, n, last, out)
+-- One piece through the stream rules: returns the first position left for the next piece; rs is
+-- the stream's resync state at the start of s, updated for what is left.
+local function run_piece(s, n, last, out, rs)
   local p
-  if last then p = finish(s, 1, n, out, INCOMPLETE_AT_LASTDATA) else p = drain(s, 1, n, false, out) end
+  if last then p = finish(s, 1, n, out, INCOMPLETE_AT_LASTDATA, rs) else p = drain(s, 1, n, false, out, rs) end
   if n - p + 1 > MAX_PENDING then
-    out(K_UNKNOWN, p, n + 1, TOO_LONG)
+    local why = TOO_LONG
+    if rs.on then why = (rs.why or unknown_reason(s, p, n)) .. TOO_LONG_RUN end
+    out(K_UNKNOWN, p, n + 1, why)
     p = n + 1
+    -- What follows continues the dropped bytes: it must resynchronise, not be parsed from its first byte.
+    rs.on, rs.scan, rs.wp, rs.we, rs.why = true, p, nil, nil, DROPPED
   end
   return p
 end
@@ -3543,6 +3602,8 @@ local conns, all_conns, frames = {}, {}, {}
 -- Only for frames in a transfer spread over pieces, by frame number: the bytes carried in and their
 -- frames, the frame that continues this one, records a later event completed, a value cut short.
 local pre_of, segs_of, cont_of, late_of, trunc_of = {}, {}, {}, {}, {}
+-- Only for frames that continue a run of unknown bytes: where its resynchronisation stood.
+local rs_of = {}
 local NOSEGS = {}
 local value_cache, value_cached = {}, 0
 local last_frame = 0   -- highest frame whose bytes went into the state
@@ -3556,6 +3617,7 @@ for _, h in ipairs(DEFAULT_HANDLES) do IS_DEFAULT[h] = true end
 function victron.init()
   conns, all_conns, frames, by_device = {}, {}, {}, {}
   pre_of, segs_of, cont_of, late_of, trunc_of = {}, {}, {}, {}, {}
+  rs_of = {}
   value_cache, value_cached = {}, 0
   last_frame = 0
   finalized = false
@@ -3682,18 +3744,6 @@ local function frames_of(segs, pre_len, a, b, frame)
   return out
 end
 
-local function unknown_reason(s, p, n)
-  local b = byte(s, p)
-  if b == nil then return "no bytes" end
-  if floor(b / 32) ~= 0 then return fmt("a message starts with an unsigned integer opcode, found byte 0x%02x", b) end
-  if OPCODES[b] == nil then
-    if b < 0x18 then return fmt("unknown message type 0x%02x", b) end
-    return fmt("opcode in a multi-byte head (0x%02x): not a message type", b)
-  end
-  local stop = parse(s, p, n)
-  if stop < 0 then return OPCODES[b].name .. ": malformed" end
-  return OPCODES[b].name .. ": parameters of the wrong type or range"
-end
 
 -- Adds one message's tree. T is a tvb holding the message at offset pos - base.
 -- What the tree shows for a clean value (0x08), by profile and message bytes: captures repeat the
@@ -3837,8 +3887,9 @@ end
 
 -- Shows the records of one piece (and of its carried bytes): the same on every visit.
 -- ctx: the frame's context; s: carried bytes .. piece; pre_len: how many are carried; segs: their
--- frames; returns the first position left for the next piece.
-local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, infos, vis, first_visit)
+-- frames; rs: the stream's resync state at the start of s (updated); returns the first position
+-- left for the next piece.
+local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, rs, infos, vis, first_visit)
   local n = #s
   local profile = ctx.profile
   local c = ctx.conn
@@ -3889,7 +3940,7 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, infos, vis, f
       end
     end
   end
-  return run_piece(s, n, ctx.role == "lastData", out)
+  return run_piece(s, n, ctx.role == "lastData", out, rs)
 end
 
 -- Records that a later event completed, kept with their bytes: { kind, bytes, frames, reason }.
@@ -3913,10 +3964,13 @@ end
 
 -- ---------------- later events: flush a stream; its records go to the frames of their last byte
 local function flush(st, reason)
-  if st == nil or st.buf == "" then return end
+  if st == nil then return end
+  local rs = st.rs
+  st.rs = nil
+  if st.buf == "" then return end
   local s, segs = st.buf, st.segs
   local n = #s
-  finish(s, 1, n, function(kind, a, b, why) keep_late(s, segs, n, kind, a, b, why or unknown_reason(s, a, n)) end, reason)
+  finish(s, 1, n, function(kind, a, b, why) keep_late(s, segs, n, kind, a, b, why or unknown_reason(s, a, n)) end, reason, rs or {})
   st.buf, st.segs = "", NOSEGS
 end
 
@@ -3972,11 +4026,15 @@ function victron.dissector(tvb, pinfo, tree)
         flush(st, "transfer interrupted by a value the capture cut short")
         trunc_of[frame] = true
         st = nil
-      elseif st.buf ~= "" then
-        local sg = st.segs
-        -- one carried segment (the usual case) as one number: frame * 2^17 + length
-        if #sg == 2 then sg = sg[1] * 131072 + sg[2] end
-        pre_of[frame], segs_of[frame] = st.buf, sg
+      else
+        if st.buf ~= "" then
+          local sg = st.segs
+          -- one carried segment (the usual case) as one number: frame * 2^17 + length
+          if #sg == 2 then sg = sg[1] * 131072 + sg[2] end
+          pre_of[frame], segs_of[frame] = st.buf, sg
+        end
+        -- inside a run of unknown bytes: where its resynchronisation stands
+        if st.rs then rs_of[frame] = st.rs end
       end
     end
   elseif not finalized and frame < last_frame then
@@ -4010,7 +4068,9 @@ function victron.dissector(tvb, pinfo, tree)
     local s = pre == "" and piece or pre .. piece
     local segs = segs_of[frame] or NOSEGS
     if type(segs) == "number" then segs = { floor(segs / 131072), segs % 131072 } end
-    local p = show_piece(root, tvb, frame, ctx, s, #pre, segs, infos, vis, fresh)
+    local r0 = rs_of[frame]
+    local rs = r0 and { on = true, scan = r0.scan, wp = r0.wp, we = r0.we, why = r0.why } or {}
+    local p = show_piece(root, tvb, frame, ctx, s, #pre, segs, rs, infos, vis, fresh)
     if st then
       -- what waits for the next piece: the rest of the carried segments, then this piece's tail
       local n = #s
@@ -4025,6 +4085,13 @@ function victron.dissector(tvb, pinfo, tree)
         local mine = n - math.max(p, #pre + 1) + 1
         if mine > 0 then ns[#ns + 1] = frame; ns[#ns + 1] = mine end
         st.buf, st.segs = sub(s, p), ns
+      end
+      -- the resync state, in positions of what is left
+      if rs.on then
+        local d = p - 1
+        st.rs = { scan = rs.scan - d, wp = rs.wp and rs.wp - d, we = rs.we and rs.we - d, why = rs.why }
+      else
+        st.rs = nil
       end
     end
   end
