@@ -186,6 +186,47 @@ test('damaged transfers (resynchronisation, runs waiting for the next piece, 64 
   await equivalent(file);
 });
 
+// Random damaged transfers (a fixed seed): messages of every kind, one or two damaged bytes, random
+// cuts, some transfers left open for the next one. Golden: vgatt decode of the same capture.
+function randomDamaged(seed: number, transfers: number): string {
+  let x = seed;
+  const rnd = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const POOL = ['080319ed8d422f05', '080319ed8c4446fcffff', '08031903e841a0', '05038219ed8d19ed8c', '0603821903e84104', '07030600', '090319ed8d00', '01', '0282000a', '0e00016363616263', '0f0001420102', '10000120', '030a', 'ff'];
+  const s = new Session(Date.UTC(2026, 5, 4, 11, 0, 0) * 1000);
+  s.ev(leConnectionComplete(SHUNT, 'fd:d4:50:0f:6c:1b'));
+  discovery(s, SHUNT, 'SmartShunt HQ20234NXYN', 31);
+  s.send(SHUNT, att.writeCmd(0x21, hex('fa80ff')));
+  for (let i = 0; i < transfers; i++) {
+    const b = hex(Array.from({ length: 2 + rnd(8) }, () => POOL[rnd(POOL.length)]).join(''));
+    for (let d = 1 + rnd(2); d > 0; d--) b[rnd(b.length)] = rnd(256);
+    const open = rnd(5) === 0;
+    const toDevice = rnd(3) === 0;
+    for (let at = 0; at < b.length; ) {
+      const end = Math.min(b.length, at + 1 + rnd(20));
+      const h = end === b.length && !open ? LAST : DATA;
+      if (toDevice) s.send(SHUNT, att.writeCmd(h, b.subarray(at, end)));
+      else s.recv(SHUNT, att.notify(h, b.subarray(at, end)));
+      at = end;
+    }
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'vgatt-lua-random-'));
+  const file = path.join(dir, `random-damaged-${seed}.btsnoop`);
+  writeFileSync(file, writeBtsnoop(s.packets));
+  return file;
+}
+
+test('random damaged transfers (fixed seed, 150 transfers): every record as vgatt decode', async () => {
+  const file = randomDamaged(20261125, 150);
+  const ts = await decodeView(file);
+  const kinds = [...ts.all.values()];
+  assert.ok(kinds.filter((v) => v['unknown']).length >= 100, 'damage makes unknown runs');
+  assert.ok(kinds.filter((v) => v['message']).length >= 100, 'messages survive around them');
+  await equivalent(file);
+});
+
 test('other devices on default handles are left alone (no Victron tree, btatt keeps the value)', () => {
   const file = path.join(SHARED_CAPTURES, 'govee-h5100-android.btsnoop');
   // The Govee log also holds a neighbour's Victron Instant Readout adverts (HCI events): only ATT frames matter here.

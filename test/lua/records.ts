@@ -36,6 +36,8 @@ export function luaView(file: string, args: string[], lua = LUA): Map<number, Fr
       if (!cols[i]) return;
       let list = cols[i]!.split('|');
       if (name === 'value') list = list.map(num);
+      // tshark prints a zero-length bytes field (a set entry's empty value) as <MISSING>
+      if (name === 'set_raw') list = list.map((x) => (x === '<MISSING>' ? '' : x));
       if (name === 'from_frame') list = list.sort((a, b) => Number(a) - Number(b));
       v[name] = list;
     });
