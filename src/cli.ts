@@ -27,7 +27,7 @@ import { Progress } from './output/progress.js';
 import type { CaptureWarning } from './capture/types.js';
 import type { BluetoothEvent } from './bluetooth/types.js';
 
-const CAPTURE_HELP = 'btsnoop, pcap or pcapng file, Android bug report (.zip, or its .txt with a BTSNOOP_LOG_SUMMARY); several are read in order';
+const CAPTURE_HELP = 'btsnoop, pcap or pcapng file (- for standard input), Android bug report (.zip, or its .txt with a BTSNOOP_LOG_SUMMARY); several are read in order';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -78,11 +78,18 @@ function readCallbacks(progress: Progress, onDiagnostic: () => void = () => {}) 
 
 /**
  * Output appears as it is produced: the writer's large chunks are flushed at least every 100 ms,
- * so a slow capture (a pipe, a huge file) shows its first records at once, not at the end.
+ * so a slow capture (a pipe, a huge file) shows its first records at once, not at the end. A timer
+ * covers the time the reader spends waiting for input (a pipe that is still being written).
  */
-function liveFlush(out: LineWriter): () => Promise<void> {
+function liveFlush(out: LineWriter): (() => Promise<void>) & { stop(): void } {
   let last = performance.now();
-  return async () => {
+  const timer = setInterval(() => {
+    if (performance.now() - last < 100) return;
+    last = performance.now();
+    void out.flush();
+  }, 100);
+  timer.unref();
+  const tick = async () => {
     await out.maybeFlush();
     const now = performance.now();
     if (now - last >= 100) {
@@ -90,6 +97,7 @@ function liveFlush(out: LineWriter): () => Promise<void> {
       last = now;
     }
   };
+  return Object.assign(tick, { stop: () => clearInterval(timer) });
 }
 
 async function runAtt(files: string[], format: Format): Promise<number> {
@@ -116,6 +124,7 @@ async function runAtt(files: string[], format: Format): Promise<number> {
       if (out.closed) break;
     }
   } finally {
+    live.stop();
     await out.flush(); // a fatal error never loses the records already decoded
   }
   progress.done();
@@ -169,6 +178,8 @@ async function runDecode(files: string[], format: Format, profileArg: string | u
   } catch (e) {
     await out.flush(); // a fatal error never loses the records already decoded
     throw e;
+  } finally {
+    live.stop();
   }
   const unanswered = scan.decoder.unanswered();
   const unansweredTotal = scan.decoder.unansweredTotal();
@@ -269,8 +280,23 @@ class UsageError extends Error {}
  * Runs `vgatt` with the given arguments (without `node` and the script) and resolves to the exit
  * status; it never calls process.exit, so that it can be called from a program or a test.
  */
+/** Flags that take no value: a '-' after one of them is a capture, not the flag's value. */
+const FLAGS = new Set(['--verbose', '--ignore-values', '--ignore-timing', '--capture-keys', '--no-capture-keys', '--help', '--version']);
+
+/** What a lone '-' is handed to yargs as: yargs drops a lone '-' positional (yargs/yargs#1312, open). */
+const STDIN_TOKEN = 'vgatt:stdin';
+
+/** '-' names standard input (as tshark -r -); '-' as an option's value is left alone. */
+function stdinArgs(argv: string[]): string[] {
+  return argv.map((a, i) => {
+    const prev = argv[i - 1];
+    return a === '-' && (i === 0 || !prev!.startsWith('-') || prev!.includes('=') || FLAGS.has(prev!)) ? STDIN_TOKEN : a;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   verbose = argv.includes('--verbose');
+  argv = stdinArgs(argv);
   try {
     return await run(argv);
   } catch (err) {
@@ -290,7 +316,11 @@ async function run(argv: string[]): Promise<number> {
     .option('verbose', { type: 'boolean', default: false, describe: 'Show detail: diagnostics and stack traces' })
     .middleware((a) => {
       verbose = Boolean(a.verbose);
-      for (const k of ['capture', 'a', 'b']) for (const p of ([] as unknown[]).concat(a[k] ?? [])) typedPaths.add(String(p));
+      for (const k of ['capture', 'a', 'b', 'input']) {
+        if (Array.isArray(a[k])) a[k] = (a[k] as unknown[]).map((p) => (p === STDIN_TOKEN ? '-' : p));
+        else if (a[k] === STDIN_TOKEN) a[k] = '-';
+        for (const p of ([] as unknown[]).concat(a[k] ?? [])) typedPaths.add(String(p));
+      }
     })
     .command(
       'att <capture..>',

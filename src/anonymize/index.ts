@@ -9,7 +9,7 @@
  * of the raw bytes for the known values (it also catches them in places no layer decodes, e.g.
  * pcapng comments). A damaged input is copied up to the end of its last complete record.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { CaptureError, detectCaptureFormat, openCapture, type CaptureInfo, type CaptureWarning, type ReadOptions } from '../capture/index.js';
 import { AttExtractor, type BluetoothEvent } from '../bluetooth/index.js';
 import { VictronDecoder } from '../victron/index.js';
@@ -149,6 +149,9 @@ async function copyWithPatches(input: string, output: string, end: number, patch
  */
 async function checkPlainCapture(input: string): Promise<void> {
   let head = Buffer.alloc(0);
+  // Anonymizing reads the input three times (find, locate, copy): a pipe can be read only once.
+  const st = await stat(input).catch(() => undefined);
+  if (input === '-' || (st && !st.isFile() && !st.isDirectory())) throw new CaptureError(`${input}: anonymize reads its input several times, which a pipe or standard input cannot give; save it to a file first`, 0);
   try {
     const fh = await open(input, 'r');
     try {

@@ -8,7 +8,7 @@ import { describeHead, detectCaptureFormat } from './detect.js';
 import { BTSNOOP_DATALINK_NAMES, LINK_TYPE_NAMES, SUPPORTED } from './link.js';
 import { checkPcapLinkType, parsePcapHeader, pcapRecords, PCAP_HEADER_LENGTH } from './pcap.js';
 import { pcapngFirstLinkType, pcapngRecords } from './pcapng.js';
-import { fileChunks, memoryChunks } from './source.js';
+import { fileChunks, memoryChunks, OneShotSource } from './source.js';
 import { decodeSnooz, findSnoozSection, type SnoozSection } from './btsnooz.js';
 import { describeZip, openZip, ZipEntryError, ZIP_MAGIC, type ZipArchive, type ZipEntryInfo } from './zip.js';
 import { ReadState } from './state.js';
@@ -87,7 +87,11 @@ function readerOf(name: string, size: number, info: CaptureInfo, state: ReadStat
   };
 }
 
-function makeReader(name: string, size: number, head: Buffer, chunkSource: ChunkSource, opts: ReadOptions, onDone?: () => void): CaptureReader {
+/**
+ * `size` is the file's size, or NaN for a stream input (a pipe), whose bytes are counted as they
+ * come (`streamBytes`).
+ */
+function makeReader(name: string, size: number, head: Buffer, chunkSource: ChunkSource, opts: ReadOptions, onDone?: () => void, streamBytes?: () => number): CaptureReader {
   const format = detectCaptureFormat(head);
   if (!format) throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
   const state = new ReadState(size, opts, name === '<memory>' ? undefined : name);
@@ -108,8 +112,8 @@ function makeReader(name: string, size: number, head: Buffer, chunkSource: Chunk
     const h = parsePcapHeader(head)!;
     checkPcapLinkType(h.linkType, 'pcap');
     info = { format, linkType: h.linkType, linkTypeName: LINK_TYPE_NAMES[h.linkType]! };
-    records = () => pcapRecords(chunks(0), h, state, size);
-    if (size < PCAP_HEADER_LENGTH) throw new CaptureError(`${name}: pcap header is cut short`, size);
+    records = () => pcapRecords(chunks(0), h, state, streamBytes ?? size);
+    if (head.length < PCAP_HEADER_LENGTH) throw new CaptureError(`${name}: pcap header is cut short`, size);
   } else {
     const lt = pcapngFirstLinkType(head);
     if (lt !== undefined && !(lt in LINK_TYPE_NAMES)) {
@@ -273,8 +277,10 @@ export async function openCaptures(path: string, opts: ReadOptions = {}): Promis
   let size: number;
   let head: Buffer;
   try {
+    if (path === '-') return await streamCaptures(path, opts);
     const st = await stat(path);
     if (st.isDirectory()) throw new CaptureError(`${path}: is a directory, not a capture file`);
+    if (!st.isFile()) return await streamCaptures(path, opts);
     size = st.size;
     const fh = await open(path, 'r');
     try {
@@ -297,6 +303,30 @@ export async function openCaptures(path: string, opts: ReadOptions = {}): Promis
     throw new CaptureError(`${path}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED}); read as text, it has no BTSNOOP_LOG_SUMMARY section either`, 0);
   }
   throw new CaptureError(`${path}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
+}
+
+/**
+ * A capture read as it arrives, once, from its start: standard input ('-'), a FIFO, a process
+ * substitution. Everything but a zip (which must be seeked) reads as from a file.
+ */
+async function streamCaptures(path: string, opts: ReadOptions): Promise<CaptureReader[]> {
+  const name = path === '-' ? '<stdin>' : path;
+  const { source, head } = await OneShotSource.open(path, HEAD_SIZE);
+  try {
+    if (detectCaptureFormat(head)) return [makeReader(name, NaN, head, (start) => source.chunks(start), opts, undefined, () => source.bytes)];
+    if (head.length >= 4 && (head.readUInt32BE(0) === ZIP_MAGIC || head.readUInt32BE(0) === 0x504b0506)) {
+      throw new CaptureError(`${name}: a zip (Android bug report) cannot be read from a pipe: its index is at its end; save it to a file first`, 0);
+    }
+    if (looksLikeText(head)) {
+      const section = await findSnoozSection(source.chunks(0));
+      if (section) return [snoozReader(name, section, opts)];
+      throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED}); read as text, it has no BTSNOOP_LOG_SUMMARY section either`, 0);
+    }
+    throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
+  } catch (e) {
+    source.close();
+    throw e;
+  }
 }
 
 /** Opens a capture file; throws CaptureError (one line) when it is not one capture we can read. */

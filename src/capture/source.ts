@@ -2,6 +2,7 @@
  * Byte sources for the push parsers: a file read in large chunks (constant memory), or bytes
  * already in memory. Parsers keep only the unparsed tail of the previous chunk.
  */
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export const CHUNK_SIZE = 1 << 16;
@@ -67,5 +68,73 @@ export class Carry {
   /** File offset of the next unconsumed byte. */
   get offset(): number {
     return this.base + this.pos;
+  }
+}
+
+/**
+ * Bytes that can be read only once, from their start: standard input, a FIFO, a process
+ * substitution (`<(adb exec-out ...)`). The head is read first (to detect the format), then
+ * `chunks()` replays it and goes on with the rest as it arrives, so records come out while the
+ * writer is still writing. `bytes` counts what has been read (a stream has no size up front).
+ */
+export class OneShotSource {
+  bytes = 0;
+  private used = false;
+
+  private constructor(
+    private readonly it: AsyncIterator<Buffer | string>,
+    private readonly pending: Buffer[],
+  ) {}
+
+  /**
+   * Opens `path` ('-' is standard input) and reads its head: at least `minHead` bytes (fewer at end
+   * of input; enough to detect the format without waiting for a slow writer), at most `headSize`.
+   */
+  static async open(path: string, headSize: number, minHead = 1024): Promise<{ source: OneShotSource; head: Buffer }> {
+    const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: CHUNK_SIZE });
+    const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    const pending: Buffer[] = [];
+    let have = 0;
+    const src = new OneShotSource(it, pending);
+    while (have < minHead) {
+      const n = await it.next();
+      if (n.done) break;
+      const b = typeof n.value === 'string' ? Buffer.from(n.value, 'latin1') : n.value;
+      pending.push(b);
+      have += b.length;
+    }
+    src.bytes = have;
+    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    return { source: src, head: all.subarray(0, Math.min(headSize, all.length)) };
+  }
+
+  /** The bytes from offset `start` (within the head already read) to the end of input; once only. */
+  async *chunks(start = 0): AsyncGenerator<Buffer> {
+    if (this.used) throw new Error('a stream input can be read only once');
+    this.used = true;
+    let skip = start;
+    for (const b of this.pending.splice(0)) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        yield skip > 0 ? b.subarray(skip) : b;
+        skip = 0;
+      }
+    }
+    for (;;) {
+      const n = await this.it.next();
+      if (n.done) return;
+      const b = typeof n.value === 'string' ? Buffer.from(n.value, 'latin1') : n.value;
+      this.bytes += b.length;
+      if (skip >= b.length) skip -= b.length;
+      else {
+        yield skip > 0 ? b.subarray(skip) : b;
+        skip = 0;
+      }
+    }
+  }
+
+  /** Stops reading (the input was refused). */
+  close(): void {
+    void this.it.return?.();
   }
 }

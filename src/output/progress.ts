@@ -13,9 +13,10 @@ export class Progress {
     const now = Date.now();
     if (now - this.last < 100) return;
     this.last = now;
-    const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
     const mb = (n: number) => (n / 1e6).toFixed(1);
-    process.stderr.write(`\r${this.label}: ${pct}% (${mb(done)}/${mb(total)} MB)`);
+    // A pipe has no size up front: only what was read so far.
+    if (!(total > 0)) process.stderr.write(`\r${this.label}: ${mb(done)} MB read`);
+    else process.stderr.write(`\r${this.label}: ${Math.floor((100 * done) / total)}% (${mb(done)}/${mb(total)} MB)`);
     this.shown = true;
   }
 
