@@ -11,7 +11,8 @@ export * from './profiles/index.js';
 export * from './pipeline.js';
 // Outputs.
 export { attToJson, attToNdjson, attToCsv, attToText, ATT_CSV_HEADER, ATT_TEXT_HEADER, type AttJson } from './output/att.js';
-export { victronToJson, victronToNdjson, victronToCsv, victronToText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
+export { victronToJson, victronToNdjson, victronToCsv, victronToText, victronText, controlText, VICTRON_CSV_HEADER, VICTRON_TEXT_HEADER } from './output/victron.js';
+export { registerText, scalarFieldText } from './output/registers.js';
 export { gattToText, gattToJson } from './output/gatt.js';
 export { isoTimeUs } from './output/time.js';
 export { LineWriter } from './output/writer.js';

@@ -1,4 +1,6 @@
-import type { VictronRecord } from '../victron/index.js';
+import type { ControlInfo, VictronRecord } from '../victron/index.js';
+import type { LinkDirection } from '../bluetooth/types.js';
+import { registerText } from './registers.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, writeLinkFields } from './time.js';
@@ -7,6 +9,63 @@ import { toHex as hex } from '../util/cursor.js';
 
 const h4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
 const h2 = (n: number) => '0x' + n.toString(16).padStart(2, '0');
+
+/** The line people read for a Control value (flagged when it travels the other way than the app sends it). */
+export function controlText(c: ControlInfo, bytes: Uint8Array, direction?: LinkDirection): string {
+  const p = c.params;
+  let t: string;
+  switch (c.name) {
+    case 'negotiation data':
+      return `Control read after connecting (negotiation data): ${hex(bytes)}`;
+    case 'unknown control':
+      return `unknown Control bytes ${hex(bytes)}`;
+    case 'chunk size negotiation':
+      t = `${c.name}: ${h2(p.a as number)} ${h2(p.b as number)}`;
+      break;
+    case 'ready to receive':
+      t = `${c.name}: ${p.credit} free chunk(s)`;
+      break;
+    case 'clear receive buffer':
+      t = 'clear the receive buffer';
+      break;
+    default:
+      t = `${c.name} code ${p.code}`;
+  }
+  // Flagged only with a direction: the app's code sends it the other way.
+  if (c.unexpectedDirection) t += ` (unexpected: the app's code has it ${direction === 'host-to-device' ? 'device -> app' : 'app -> device'} only)`;
+  return t;
+}
+
+/**
+ * The text of a record (the `text` field of the outputs): a register value as people read it
+ * ("13.27 V", "Bulk"), a Control value's meaning, a response code, ... Made when a formatter asks,
+ * from the record's data: decoding never builds it.
+ */
+export function victronText(r: VictronRecord): string | undefined {
+  if (r.control) return controlText(r.control, r.bytes, r.direction);
+  if (r.kind === 'padding') return `${r.bytes.length} padding byte(s) 0xff`;
+  if (r.kind !== 'message') return undefined;
+  switch (r.type) {
+    case 0x08:
+    case 0x06:
+      if (r.register === undefined || !r.raw) return undefined;
+      return r.def ? registerText(r.def, r.raw) : `unknown register, ${r.raw.length} byte(s): ${hex(r.raw)}`;
+    case 0x09:
+      return `response code ${r.response}${r.response === 0 ? ' (ok)' : ''}`;
+    case 0x07:
+      return `${r.answered !== undefined ? h2(r.answered) : '?'} answered ${r.response}${r.response === 0 ? ' (ok)' : ''}`;
+    case 0x02:
+      return ((r.value as number[][] | null) ?? []).map((d) => `(${d.join(',')})`).join(' ');
+    case 0x0d:
+      return typeof r.value === 'string' ? `${r.value.length} characters` : undefined;
+    case 0x0e: {
+      const v = r.value as { index?: number; path?: string };
+      return `${v.index} = ${v.path}`;
+    }
+    default:
+      return undefined;
+  }
+}
 
 /**
  * The NDJSON record of `vgatt decode`. Public contract (issue 3): kind, frame, frames, time,
@@ -32,7 +91,8 @@ export function victronToJson(r: VictronRecord): Record<string, unknown> {
   if (r.profile !== undefined) o.profile = r.profile;
   if (r.request !== undefined) o.request = r.request;
   if (r.response !== undefined) o.response = r.response;
-  if (r.text !== undefined) o.text = r.text;
+  const text = victronText(r);
+  if (text !== undefined) o.text = text;
   if (r.latencyMs !== undefined) o.latencyMs = r.latencyMs;
   if (r.answered !== undefined) o.answered = r.answered;
   if (r.reason !== undefined) o.reason = r.reason;
@@ -64,7 +124,8 @@ export function victronToNdjson(r: VictronRecord): string {
   if (r.profile !== undefined) s += `,"profile":${q(r.profile)}`;
   if (r.request !== undefined) s += `,"request":${r.request}`;
   if (r.response !== undefined) s += `,"response":${r.response}`;
-  if (r.text !== undefined) s += `,"text":${q(r.text)}`;
+  const text = victronText(r);
+  if (text !== undefined) s += `,"text":${q(text)}`;
   if (r.latencyMs !== undefined) s += `,"latencyMs":${r.latencyMs}`;
   if (r.answered !== undefined) s += `,"answered":${r.answered}`;
   if (r.reason !== undefined) s += `,"reason":${q(r.reason)}`;
@@ -146,9 +207,10 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.ascii(',"response":');
     w.numText(r.response);
   }
-  if (r.text !== undefined) {
+  const text = victronText(r);
+  if (text !== undefined) {
     w.ascii(',"text":');
-    w.json(r.text);
+    w.json(text);
   }
   if (r.latencyMs !== undefined) {
     w.ascii(',"latencyMs":');
@@ -196,7 +258,7 @@ export const VICTRON_CSV_HEADER_FILES = csvRow([...VICTRON_CSV_COLUMNS, 'file'])
 
 export function victronToCsv(r: VictronRecord): string {
   const value = r.value === undefined || r.value === null ? '' : typeof r.value === 'object' ? JSON.stringify(jsonSafe(r.value)) : String(r.value);
-  const row: Parameters<typeof csvRow>[0] = [r.kind, r.frame, r.frames.join(' '), isoTimeUs(r.timeUs), r.connection, r.device, r.direction, r.type, r.typeName, r.instance, r.register !== undefined ? h4(r.register) : '', r.registerName, r.raw ? hex(r.raw) : '', value, r.unit, r.text, r.profile, r.request, r.response, r.reason, r.session];
+  const row: Parameters<typeof csvRow>[0] = [r.kind, r.frame, r.frames.join(' '), isoTimeUs(r.timeUs), r.connection, r.device, r.direction, r.type, r.typeName, r.instance, r.register !== undefined ? h4(r.register) : '', r.registerName, r.raw ? hex(r.raw) : '', value, r.unit, victronText(r), r.profile, r.request, r.response, r.reason, r.session];
   if (r.file !== undefined) row.push(r.file);
   return csvRow(row);
 }
@@ -211,11 +273,12 @@ export function victronToText(r: VictronRecord): string {
   let what: string;
   if (r.kind === 'unknown') what = `UNKNOWN ${r.bytes.length} byte(s): ${r.reason}  [${hex(r.bytes)}]`;
   else if (r.kind === 'padding') what = `padding  [${hex(r.bytes)}]`;
-  else if (r.kind === 'control') what = `Control: ${r.text}  [${hex(r.bytes)}]`;
+  else if (r.kind === 'control') what = `Control: ${victronText(r)}  [${hex(r.bytes)}]`;
   else {
     const inst = r.instance !== undefined ? ` inst ${r.instance}` : '';
     const reg = r.register !== undefined ? ` ${h4(r.register)} ${r.registerName ?? '(unknown register)'}` : '';
-    const val = r.text !== undefined ? ` = ${r.text}` : '';
+    const text = victronText(r);
+    const val = text !== undefined ? ` = ${text}` : '';
     const req = r.request !== undefined ? `  (reply to frame ${r.request}, ${r.latencyMs} ms)` : '';
     const prob = r.problem ? `  !! ${r.problem}` : '';
     const raw = r.raw ? `  raw ${hex(r.raw)}` : '';

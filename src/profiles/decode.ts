@@ -5,7 +5,6 @@
  * `problem` and a null value, never a guess.
  */
 import type { DecodedValue, RegisterDef, RegisterField, ScalarType } from './types.js';
-import { formatProductId } from './products.js';
 import { toHex as hex } from '../util/cursor.js';
 
 const SIZES: Record<ScalarType, number> = { un8: 1, sn8: 1, un16: 2, sn16: 2, un24: 3, sn24: 3, un32: 4, sn32: 4, un64: 8, sn64: 8, float: 4 };
@@ -14,11 +13,17 @@ const SIZES: Record<ScalarType, number> = { un8: 1, sn8: 1, un16: 2, sn16: 2, un
 /** Decimal places implied by a scale: 0.01 -> 2, 0.1 -> 1, 1 -> 0, 0.001 -> 3, 0.25 -> 2. */
 export function scaleDecimals(scale: number | undefined): number {
   if (!scale || scale >= 1) return 0;
-  const s = String(scale);
-  const m = /e-(\d+)$/.exec(s);
-  if (m) return Number(m[1]);
-  return (s.split('.')[1] ?? '').length;
+  let d = decimals.get(scale);
+  if (d === undefined) {
+    const s = String(scale);
+    const m = /e-(\d+)$/.exec(s);
+    d = m ? Number(m[1]) : (s.split('.')[1] ?? '').length;
+    decimals.set(scale, d);
+  }
+  return d;
 }
+/** Per scale (a few dozen distinct ones): computed once, not per value. */
+const decimals = new Map<number, number>();
 
 function readInt(b: Uint8Array, o: number, type: ScalarType): number {
   const n = SIZES[type];
@@ -47,31 +52,38 @@ export function registerSize(def: RegisterDef): number | undefined {
   return Math.ceil(bits / 8);
 }
 
-interface FieldValue {
-  value: number | string | null;
-  text: string;
-}
+/** What a field holds before its definition interprets it: the integer of a scalar or bit field, or the bytes of a string/bytes field. */
+export type FieldRaw = number | Uint8Array;
 
-const h4 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(4, '0');
-
-function scalarValue(f: RegisterField, raw: number): FieldValue {
-  const key = String(raw);
-  if (f.special?.[key] !== undefined) return { value: null, text: f.special[key]! };
-  if (f.enum?.[key] !== undefined) return { value: raw, text: f.enum[key]! };
-  // The value stays the number; only the text shows it as a product or register id.
-  if (f.format === 'productId') return { value: raw, text: formatProductId(raw) };
-  if (f.format === 'register') return { value: raw, text: h4(raw) };
-  if (f.bits) {
-    const names = Object.entries(f.bits).filter(([bit]) => raw & (1 << Number(bit))).map(([, n]) => n);
-    return { value: raw, text: names.length ? names.join(', ') : 'none' };
+/**
+ * The value of a scalar or bit field: null for a special raw value ("not available"); the raw integer
+ * for enums, bit fields and ids shown as products or registers; otherwise scaled (rounded to the
+ * scale's decimals).
+ */
+export function scalarFieldValue(f: RegisterField, raw: number): number | null {
+  if (f.special !== undefined && f.special[String(raw)] !== undefined) return null;
+  if (f.scale && !(f.enum !== undefined && f.enum[String(raw)] !== undefined) && f.format !== 'productId' && f.format !== 'register' && !f.bits) {
+    return Number((raw * f.scale).toFixed(scaleDecimals(f.scale)));
   }
-  const d = scaleDecimals(f.scale);
-  const value = f.scale ? Number((raw * f.scale).toFixed(d)) : raw;
-  const num = f.scale ? value.toFixed(d) : String(value);
-  return { value, text: f.unit ? `${num} ${f.unit}` : num };
+  return raw;
 }
 
-function decodeField(f: RegisterField, b: Uint8Array, state: { byte: number; bit: number }): FieldValue | 'short' {
+/** The value of a field: scalar (see scalarFieldValue), hex of bytes, or a string (hex when not printable UTF-8 or `format: hex`). */
+export function fieldValue(f: RegisterField, raw: FieldRaw): number | string | null {
+  if (typeof raw === 'number') return scalarFieldValue(f, raw);
+  if (f.type === 'bytes') return hex(raw);
+  const s = fieldString(f, raw);
+  return s === undefined ? hex(raw) : s;
+}
+
+/** A string field's text (up to its first NUL), or undefined when shown as hex: bytes that are not printable UTF-8 (ids, MAC addresses, keys), never mojibake. */
+export function fieldString(f: RegisterField, part: Uint8Array): string | undefined {
+  if (f.format === 'hex') return undefined;
+  const nul = part.indexOf(0);
+  return printableUtf8(part.subarray(0, nul >= 0 ? nul : part.length));
+}
+
+function readField(f: RegisterField, b: Uint8Array, state: { byte: number; bit: number }): FieldRaw | 'short' {
   if (f.type === 'bits') {
     const width = f.width ?? 1;
     let v = 0;
@@ -84,7 +96,7 @@ function decodeField(f: RegisterField, b: Uint8Array, state: { byte: number; bit
     const abs = state.byte * 8 + state.bit + width;
     state.byte = abs >> 3;
     state.bit = abs & 7;
-    return scalarValue(f, v);
+    return v;
   }
   if (state.bit) {
     state.byte++;
@@ -95,19 +107,13 @@ function decodeField(f: RegisterField, b: Uint8Array, state: { byte: number; bit
     if (end > b.length) return 'short';
     const part = b.subarray(state.byte, end);
     state.byte = end;
-    if (f.type === 'bytes') return { value: hex(part), text: hex(part) };
-    const nul = part.indexOf(0);
-    const str = part.subarray(0, nul >= 0 ? nul : part.length);
-    // Bytes that are not printable UTF-8 (ids, MAC addresses, keys) are shown as hex, never as mojibake.
-    const s = f.format === 'hex' ? undefined : printableUtf8(str);
-    if (s === undefined) return { value: hex(part), text: '0x' + hex(part) };
-    return { value: s, text: JSON.stringify(s) };
+    return part;
   }
   const n = SIZES[f.type];
   if (state.byte + n > b.length) return 'short';
   const raw = readInt(b, state.byte, f.type);
   state.byte += n;
-  return scalarValue(f, raw);
+  return raw;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -124,62 +130,84 @@ export function printableUtf8(b: Uint8Array): string | undefined {
 }
 
 /** A one-bit field labelled No/Yes (velib's flag bits). */
-function isFlag(f: RegisterField): boolean {
+export function isFlag(f: RegisterField): boolean {
   return f.type === 'bits' && (f.width ?? 1) === 1 && f.enum?.['0'] === 'No' && f.enum?.['1'] === 'Yes';
 }
 
+/** Fields whose value is not shown in a record's summary. */
+export const isReservedField = (f: RegisterField): boolean => /^(reserved|rest$)/i.test(f.name);
+
 const sizeCache = new WeakMap<RegisterDef, number | undefined>();
 
-export function decodeRegisterValue(def: RegisterDef | undefined, bytes: Uint8Array): DecodedValue {
-  if (!def) return { value: null, text: hex(bytes) };
+/** A register value's fields as read by its definition (the layer under decodeRegisterValue and the formatters' text). */
+export interface RegisterFields {
+  /** Per field of the definition: its raw content, null when the bytes ended before it. */
+  raws: (FieldRaw | null)[];
+  /** The bytes ended inside a field. */
+  short: boolean;
+  /** Set when the bytes do not fit the definition (too few, or not the size it declares). */
+  problem?: string;
+}
+
+/** True when `def` is one scalar field of exactly the size of `bytes` (the common case: read without walking fields). */
+export function isPlainScalar(def: RegisterDef, bytes: Uint8Array): boolean {
+  if (def.fields.length !== 1) return false;
+  const f = def.fields[0]!;
+  return f.type !== 'bits' && f.type !== 'string' && f.type !== 'bytes' && bytes.length === SIZES[f.type];
+}
+
+/** The integer of a plain scalar register (see isPlainScalar). */
+export function plainScalarRaw(def: RegisterDef, bytes: Uint8Array): number {
+  return readInt(bytes, 0, def.fields[0]!.type as ScalarType);
+}
+
+export function readRegisterFields(def: RegisterDef, bytes: Uint8Array): RegisterFields {
   let size = sizeCache.get(def);
   if (size === undefined && !sizeCache.has(def)) {
     size = registerSize(def);
     sizeCache.set(def, size);
   }
-  if (def.fields.length === 1) {
-    // Fast path for the common case, a single scalar of the right size.
-    const f = def.fields[0]!;
-    if (f.type !== 'bits' && f.type !== 'string' && f.type !== 'bytes' && bytes.length === SIZES[f.type]) {
-      const v = scalarValue(f, readInt(bytes, 0, f.type));
-      return f.unit ? { value: v.value, text: v.text, unit: f.unit } : { value: v.value, text: v.text };
-    }
-  }
   const state = { byte: 0, bit: 0 };
-  const values: [RegisterField, FieldValue | null][] = [];
+  const raws: (FieldRaw | null)[] = [];
   let short = false;
   for (const f of def.fields) {
-    const v = short ? 'short' : decodeField(f, bytes, state);
+    const v = short ? 'short' : readField(f, bytes, state);
     if (v === 'short') short = true;
-    values.push([f, v === 'short' ? null : v]);
+    raws.push(v === 'short' ? null : v);
   }
   const used = state.byte + (state.bit ? 1 : 0);
-  let problem: string | undefined;
   if (short || (size !== undefined && bytes.length !== size) || (size === undefined && used > bytes.length)) {
-    problem = `expected ${size ?? 'at least ' + used} byte(s) for ${def.name}, got ${bytes.length}`;
+    return { raws, short, problem: `expected ${size ?? 'at least ' + used} byte(s) for ${def.name}, got ${bytes.length}` };
   }
+  return { raws, short };
+}
+
+/**
+ * A register value by its definition: a number, string, or a record object (one entry per field;
+ * repeated names get a number so none is lost). The text people read is made by the formatters
+ * (`registerText` in output/), from the same fields.
+ */
+export function decodeRegisterValue(def: RegisterDef | undefined, bytes: Uint8Array): DecodedValue {
+  if (!def) return { value: null };
+  const f0 = def.fields[0];
+  if (isPlainScalar(def, bytes)) {
+    const value = scalarFieldValue(f0!, plainScalarRaw(def, bytes));
+    return f0!.unit ? { value, unit: f0!.unit } : { value };
+  }
+  const r = readRegisterFields(def, bytes);
   if (def.fields.length === 1) {
-    const [f, v] = values[0]!;
-    if (problem || !v) return { value: null, text: hex(bytes), problem: problem ?? 'no value', ...(f.unit ? { unit: f.unit } : {}) };
-    return { value: v.value, text: v.text, ...(f.unit ? { unit: f.unit } : {}) };
+    const raw = r.raws[0];
+    if (r.problem || raw === null || raw === undefined) return { value: null, problem: r.problem ?? 'no value', ...(f0!.unit ? { unit: f0!.unit } : {}) };
+    return { value: fieldValue(f0!, raw), ...(f0!.unit ? { unit: f0!.unit } : {}) };
   }
-  // A record: one entry per field; repeated names get a number so none is lost.
+  if (r.problem && r.short) return { value: null, problem: r.problem };
   const obj: Record<string, unknown> = {};
-  const texts: string[] = [];
   const counts = new Map<string, number>();
-  // Flag records (every field one bit, No/Yes) read as the list of flags that are set.
-  const flags = values.every(([f]) => isFlag(f) || /^(reserved|rest$)/i.test(f.name));
-  for (const [f, v] of values) {
+  def.fields.forEach((f, i) => {
     const c = (counts.get(f.name) ?? 0) + 1;
     counts.set(f.name, c);
-    const name = c > 1 ? `${f.name} ${c}` : f.name;
-    obj[name] = v ? v.value : null;
-    if (!v || /^(reserved|rest$)/i.test(f.name)) continue;
-    if (flags) {
-      if (v.value === 1) texts.push(name);
-    } else texts.push(`${name}=${v.text}`);
-  }
-  if (flags && !texts.length) texts.push('none');
-  if (problem && short) return { value: null, text: hex(bytes), problem };
-  return { value: obj, text: texts.join(', '), ...(problem ? { problem } : {}) };
+    const raw = r.raws[i];
+    obj[c > 1 ? `${f.name} ${c}` : f.name] = raw === null || raw === undefined ? null : fieldValue(f, raw);
+  });
+  return { value: obj, ...(r.problem ? { problem: r.problem } : {}) };
 }

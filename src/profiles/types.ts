@@ -90,8 +90,6 @@ export interface DecodedValue {
   /** Number for scalars (already scaled), string for strings/enums... see decodeRegisterValue. */
   value: number | string | Record<string, unknown> | null;
   unit?: string;
-  /** Display text, e.g. "13.27 V", "Bulk", "not available". */
-  text: string;
   /** Set when the bytes do not fit the definition (wrong size): value is then null and raw shown. */
   problem?: string;
 }

@@ -8,6 +8,7 @@ import type { GattDatabase, SessionEnd, SessionInfo } from '../bluetooth/types.j
 import type { SessionProfile, VictronRecord } from '../victron/index.js';
 import { readoutToText, type ReadoutDeviceReport } from './readout.js';
 import { isoTimeMs } from '../output/time.js';
+import { victronText } from '../output/victron.js';
 
 export { ReadoutReportBuilder, type ReadoutDeviceReport, type ReadoutFieldStats } from './readout.js';
 
@@ -221,9 +222,12 @@ export class ReportBuilder {
       }
       if (!Number.isInteger(v)) s.fractional = true;
       if (s.distinct.size <= MAX_STATES) s.distinct.add(v);
-      if (r.text !== undefined && r.text !== String(v) && r.unit === undefined && Object.keys(st.labels).length <= MAX_STATES) st.labels[String(v)] = r.text;
+      // The text (made on demand): for the labels of unit-less values, and for each change kept.
+      const wantLabel = r.unit === undefined && Object.keys(st.labels).length <= MAX_STATES;
+      const text = wantLabel || (v !== s.lastValue && st.changes.length < MAX_CHANGES) ? victronText(r) : undefined;
+      if (wantLabel && text !== undefined && text !== String(v)) st.labels[String(v)] = text;
       if (v !== s.lastValue) {
-        if (st.changes.length < MAX_CHANGES) st.changes.push({ ms, frame: r.frame, value: v, ...(r.text !== undefined ? { text: r.text } : {}) });
+        if (st.changes.length < MAX_CHANGES) st.changes.push({ ms, frame: r.frame, value: v, ...(text !== undefined ? { text } : {}) });
         else st.changesOmitted++;
         s.lastValue = v;
       }

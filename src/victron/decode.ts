@@ -5,11 +5,10 @@
  * requests.
  */
 import type { AttPdu, BluetoothEvent, LinkDirection } from '../bluetooth/types.js';
-import { chooseProfile, decodeRegisterValue, type CharacteristicRole, type ResolvedProfile } from '../profiles/index.js';
-import { decodeControl } from './control.js';
-import { parseMessage, type VictronMessage } from './message.js';
-import { TransferReassembler, type PieceRange, type StreamRecord } from './stream.js';
-import { toHex as hex } from '../util/cursor.js';
+import { chooseProfile, decodeRegisterValue, type CharacteristicRole, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
+import { decodeControl, type ControlInfo } from './control.js';
+import { parseMessage, type VictronMessageBody } from './message.js';
+import { TransferReassembler, type PieceRange, type StreamOutput } from './stream.js';
 
 export interface VictronRecord {
   kind: 'message' | 'control' | 'unknown' | 'padding';
@@ -35,8 +34,10 @@ export interface VictronRecord {
   /** Decoded value: number (scaled), string, object (records), array (device list); null when not decodable. */
   value?: unknown;
   unit?: string;
-  /** Human-readable value or meaning. */
-  text?: string;
+  /** The register's definition in the profile (0x08 value, 0x06 set): what a formatter needs for the text people read (see victronText). */
+  def?: RegisterDef;
+  /** Control records (and unknown Control bytes): the decoded Control value. */
+  control?: ControlInfo;
   profile?: string;
   /** Frame of the request this record answers. */
   request?: number;
@@ -334,8 +335,8 @@ export class VictronDecoder {
         timeUs: pdu.timeUs,
         ...this.base(c, pdu.direction, pdu.handle),
         typeName: ci.name,
-        text: ci.meaning,
         value: ci.params,
+        control: ci,
         bytes: v,
         ranges: [{ frame: pdu.frame, start: 0, end: v.length }],
         ...(ci.known ? {} : { reason: 'unknown Control bytes' }),
@@ -358,38 +359,35 @@ export class VictronDecoder {
     return out;
   }
 
-  private toRecords(c: ConnState, direction: LinkDirection, handle: number, r: StreamRecord, out: VictronRecord[]): void {
-    const prov = { frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges };
+  private toRecords(c: ConnState, direction: LinkDirection, handle: number, r: StreamOutput, out: VictronRecord[]): void {
     if (r.kind === 'padding') {
-      out.push({ kind: 'padding', ...prov, ...this.base(c, direction, handle), text: `${r.bytes.length} padding byte(s) 0xff` });
+      out.push({ kind: 'padding', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, ...this.base(c, direction, handle) });
       return;
     }
     if (r.kind === 'unknown') {
-      out.push({ kind: 'unknown', ...prov, ...this.base(c, direction, handle), reason: r.reason });
+      out.push({ kind: 'unknown', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, ...this.base(c, direction, handle), reason: r.reason });
       return;
     }
-    const m = r.message;
+    const m = r.body;
     const profile = c.profile ?? this.fallback;
     // Built field by field (no spreads): this is the hot path of `vgatt decode`.
     const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
     if (m.problems.length) common.problem = m.problems.join('; ');
-    if (m.type === 0x08 && m.register !== undefined && m.raw && m.problems.length === 0) {
-      const def = profile?.register(m.register);
-      const d = decodeRegisterValue(def, m.raw);
-      common.register = m.register;
-      common.raw = m.raw;
-      common.value = d.value;
-      common.text = def ? d.text : `unknown register, ${m.raw.length} byte(s): ${hex(m.raw)}`;
-      if (def) common.registerName = def.name;
-      if (d.unit) common.unit = d.unit;
-      if (d.problem) common.problem = d.problem;
-      if (m.register === 0x0100 && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
-      if (c.pending.size > 0) this.answer(c, `${m.instance}/r${m.register}`, common, [0x05]);
-      out.push(common);
-      return;
-    }
     const regName = (id: number) => profile?.register(id)?.name;
     switch (m.type) {
+      case 0x08:
+        // The bulk of a capture.
+        if (m.register !== undefined) {
+          if (m.raw) this.registerValue(common, profile, m.register, m.raw);
+          else {
+            common.register = m.register;
+            common.registerName = regName(m.register);
+          }
+          if (m.register === 0x0100 && m.raw && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
+          if (c.pending.size > 0) this.answer(c, `${m.instance}/r${m.register}`, common, [0x05]);
+        }
+        out.push(common);
+        return;
       case 0x05:
         if (m.registers && m.registers.length > 0) {
           for (const reg of m.registers) {
@@ -404,27 +402,21 @@ export class VictronDecoder {
       case 0x06:
         if (m.entries && m.entries.length > 0) {
           for (const e of m.entries) {
-            out.push({ ...common, ...this.value(profile, e.register, e.raw) });
+            const rec: VictronRecord = { ...common };
+            this.registerValue(rec, profile, e.register, e.raw);
+            out.push(rec);
             this.addPending(c, `${m.instance}/r${e.register}`, r, m, e.register);
           }
         } else out.push(common);
         return;
-      case 0x08: {
-        const rec: VictronRecord = { ...common };
-        if (m.register !== undefined) Object.assign(rec, m.raw ? this.value(profile, m.register, m.raw) : { register: m.register, registerName: regName(m.register) });
-        if (m.register === 0x0100 && m.raw && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
-        this.answer(c, `${m.instance}/r${m.register}`, rec, [0x05]);
-        out.push(rec);
-        return;
-      }
       case 0x09: {
-        const rec: VictronRecord = { ...common, register: m.register, registerName: m.register !== undefined ? regName(m.register) : undefined, response: m.response, text: `response code ${m.response}${m.response === 0 ? ' (ok)' : ''}` };
+        const rec: VictronRecord = { ...common, register: m.register, registerName: m.register !== undefined ? regName(m.register) : undefined, response: m.response };
         this.answer(c, `${m.instance}/r${m.register}`, rec, [0x05, 0x06]);
         out.push(rec);
         return;
       }
       case 0x07: {
-        const rec: VictronRecord = { ...common, response: m.response, answered: m.answeredType, text: `${m.answeredType !== undefined ? `0x${m.answeredType.toString(16).padStart(2, '0')}` : '?'} answered ${m.response}${m.response === 0 ? ' (ok)' : ''}` };
+        const rec: VictronRecord = { ...common, response: m.response, answered: m.answeredType };
         this.answer(c, `${m.instance}/t${m.answeredType}`, rec, [m.answeredType ?? -1]);
         out.push(rec);
         return;
@@ -438,14 +430,14 @@ export class VictronDecoder {
         this.addPending(c, `${m.instance}/t${m.type}`, r, m);
         return;
       case 0x02:
-        out.push({ ...common, value: m.devices ?? null, text: (m.devices ?? []).map((d) => `(${d.join(',')})`).join(' ') });
+        out.push({ ...common, value: m.devices ?? null });
         return;
       case 0x0d:
-        out.push({ ...common, value: m.pathList ?? null, text: m.pathList !== undefined ? `${m.pathList.length} characters` : undefined });
+        out.push({ ...common, value: m.pathList ?? null });
         this.answer(c, `${m.instance}/t${0x0a}`, out[out.length - 1]!, [0x0a]);
         return;
       case 0x0e:
-        out.push({ ...common, value: { index: m.pathIndex, path: m.text }, text: `${m.pathIndex} = ${m.text}` });
+        out.push({ ...common, value: { index: m.pathIndex, path: m.text } });
         return;
       case 0x0f:
         out.push({ ...common, value: { index: m.pathIndex, value: m.pathValue }, ...(m.raw ? { raw: m.raw } : {}) });
@@ -468,17 +460,22 @@ export class VictronDecoder {
     this.chooseFor(c);
   }
 
-  private value(profile: ResolvedProfile | undefined, register: number, raw: Uint8Array): Partial<VictronRecord> {
+  /** A register's value (0x08 value, an entry of 0x06 set), decoded by the profile, into `rec`: the one place that does it. */
+  private registerValue(rec: VictronRecord, profile: ResolvedProfile | undefined, register: number, raw: Uint8Array): void {
     const def = profile?.register(register);
     const d = decodeRegisterValue(def, raw);
-    const out: Partial<VictronRecord> = { register, raw, value: d.value, text: def ? d.text : `unknown register, ${raw.length} byte(s): ${hex(raw)}` };
-    if (def) out.registerName = def.name;
-    if (d.unit) out.unit = d.unit;
-    if (d.problem) out.problem = d.problem;
-    return out;
+    rec.register = register;
+    rec.raw = raw;
+    rec.value = d.value;
+    if (def) {
+      rec.registerName = def.name;
+      rec.def = def;
+    }
+    if (d.unit) rec.unit = d.unit;
+    if (d.problem) rec.problem = d.problem;
   }
 
-  private addPending(c: ConnState, key: string, r: { frame: number; timeUs: number }, m: VictronMessage, register?: number): void {
+  private addPending(c: ConnState, key: string, r: { frame: number; timeUs: number }, m: VictronMessageBody, register?: number): void {
     const list = c.pending.get(key) ?? [];
     // Bounded: a request repeated many times without an answer keeps only its latest copies.
     if (list.length >= 8) this.unanswer(c, list.shift()!);

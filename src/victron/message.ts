@@ -86,9 +86,6 @@ export interface VictronMessageBody {
   problems: string[];
 }
 
-/** @deprecated the former name of {@link VictronMessageBody}. */
-export type VictronMessage = VictronMessageBody;
-
 export type ParseErrorKind = 'malformed' | 'not-an-opcode' | 'unknown-opcode';
 
 export type ParseResult =

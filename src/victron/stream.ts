@@ -66,12 +66,9 @@ export interface Provenance {
 }
 
 export type StreamOutput =
-  | ({ kind: 'message'; body: VictronMessageBody; /** @deprecated same object as `body` */ message: VictronMessageBody } & Provenance)
+  | ({ kind: 'message'; body: VictronMessageBody } & Provenance)
   | ({ kind: 'padding' } & Provenance)
   | ({ kind: 'unknown'; reason: string } & Provenance);
-
-/** @deprecated the former name of {@link StreamOutput}. */
-export type StreamRecord = StreamOutput;
 
 /** The reason of the unknown record made of bytes left when a LastData piece ends a transfer. */
 export const INCOMPLETE_AT_LASTDATA = 'incomplete transfer at LastData';
@@ -335,7 +332,7 @@ export class TransferReassembler {
         const r = sb.parse(0);
         if (r.ok && r.message.shapeOk) {
           const prov = sb.provenance(r.end);
-          out.push({ kind: 'message', body: r.message, message: r.message, bytes: prov.bytes, frames: prov.frames, ranges: prov.ranges, frame: prov.frame, timeUs: prov.timeUs });
+          out.push({ kind: 'message', body: r.message, bytes: prov.bytes, frames: prov.frames, ranges: prov.ranges, frame: prov.frame, timeUs: prov.timeUs });
           sb.consume(r.end);
           continue;
         }

@@ -10,6 +10,7 @@ import { VictronDecoder, type VictronRecord } from '../../src/victron/index.js';
 import type { BluetoothEvent } from '../../src/bluetooth/types.js';
 import { REPO, tshark } from '../helpers/tshark.js';
 import { profiles } from '../helpers/decode.js';
+import { victronText } from '../../src/output/victron.js';
 
 export const LUA = path.join(REPO, 'dissector/victron.lua');
 
@@ -93,7 +94,7 @@ function view(recs: VictronRecord[]): Map<number, FrameView> {
       const r = g[0]!;
       if (r.kind === 'padding') add('padding', hex(r.bytes));
       else if (r.kind === 'unknown') add('unknown', hex(r.bytes));
-      else if (r.kind === 'control') add('control', r.text!);
+      else if (r.kind === 'control') add('control', victronText(r)!);
       else {
         const t = r.type!;
         add('message', hex(r.bytes));

@@ -15,10 +15,16 @@ import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
 import { chooseProfile, decodeRegisterValue, loadProfiles } from '../../src/profiles/index.js';
 import { hex } from '../helpers/capture-writer.js';
+import { registerText } from '../../src/output/registers.js';
 
 const profiles = loadProfiles();
 const get = (id: string) => profiles.find((p) => p.id === id)!;
-const dec = (profile: string, reg: number, bytes: string | Uint8Array) => decodeRegisterValue(get(profile).register(reg), typeof bytes === 'string' ? hex(bytes) : bytes);
+/** The decoded value, and the text a formatter makes of it. */
+const dec = (profile: string, reg: number, bytes: string | Uint8Array) => {
+  const def = get(profile).register(reg);
+  const b = typeof bytes === 'string' ? hex(bytes) : bytes;
+  return { ...decodeRegisterValue(def, b), text: registerText(def, b) };
+};
 const le16 = (n: number) => Buffer.from([n & 0xff, (n >> 8) & 0xff]);
 
 /** Victron instant readout: 10 00, product id (LE), record type, IV (LE), key check byte, AES-128-CTR payload. */

@@ -6,10 +6,15 @@ import path from 'node:path';
 import { readdirSync } from 'node:fs';
 import { chooseProfile, decodeRegisterValue, loadProfileFile, loadProfiles, ProfileError, resolveProfile, SHIPPED_DIR } from '../../src/profiles/index.js';
 import { hex } from '../helpers/capture-writer.js';
+import { registerText } from '../../src/output/registers.js';
 
 const profiles = loadProfiles();
 const get = (id: string) => profiles.find((p) => p.id === id)!;
-const dec = (profile: string, reg: number, bytes: string) => decodeRegisterValue(get(profile).register(reg), hex(bytes));
+/** The decoded value, and the text a formatter makes of it. */
+const dec = (profile: string, reg: number, bytes: string) => {
+  const def = get(profile).register(reg);
+  return { ...decodeRegisterValue(def, hex(bytes)), text: registerText(def, hex(bytes)) };
+};
 
 test('the shipped profiles load, validate, and extend common', () => {
   assert.deepEqual(profiles.map((p) => p.id).sort(), ['bluesmart', 'common', 'orion', 'orion-xs', 'phoenix', 'smartshunt', 'smartsolar']);
@@ -51,7 +56,8 @@ test('special values, enums and wrong sizes', () => {
   assert.equal(wrong.value, null);
   assert.equal(wrong.problem, 'expected 2 byte(s) for Battery voltage, got 3');
   assert.equal(wrong.text, '2f0500');
-  assert.equal(decodeRegisterValue(undefined, hex('0102')).text, '0102');
+  assert.deepEqual(decodeRegisterValue(undefined, hex('0102')), { value: null });
+  assert.equal(registerText(undefined, hex('0102')), '0102');
 });
 
 test('the MPPT day-history record 0x1051 from payloads.json (protocol.md readings)', () => {

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { ReportBuilder, reportToText } from '../../src/report/index.js';
 import { chartSpec, reportToHtml } from '../../src/report/html.js';
 import type { VictronRecord } from '../../src/victron/index.js';
+import type { RegisterDef } from '../../src/profiles/index.js';
 import { REPO, SHARED_CAPTURES } from '../helpers/tshark.js';
 import { tsharkSessions } from '../helpers/sessions.js';
 
@@ -78,7 +79,9 @@ function chartsReport() {
   b.add(rec({ frame: frame++, timeUs: t0 + 74.5e6, value: 13.3, session: 2 }));
   // Device state: Bulk, Bulk, Absorption, Float, Float every 2 s.
   const states: [number, string][] = [[3, 'Bulk'], [3, 'Bulk'], [4, 'Absorption'], [5, 'Float'], [5, 'Float']];
-  states.forEach(([v, text], i) => b.add(rec({ frame: frame++, timeUs: t0 + i * 2e6, register: 0x0201, registerName: 'Device state', unit: undefined, raw: Uint8Array.of(v), value: v, text })));
+  // Its definition gives the labels (the text a formatter makes from it).
+  const def: RegisterDef = { id: 0x0201, name: 'Device state', fields: [{ name: 'Device state', type: 'un8', enum: Object.fromEntries(states.map(([v, text]) => [String(v), text])) }], source: 'test' };
+  states.forEach(([v], i) => b.add(rec({ frame: frame++, timeUs: t0 + i * 2e6, register: 0x0201, registerName: 'Device state', unit: undefined, raw: Uint8Array.of(v), value: v, def })));
   // One reading of the load voltage.
   b.add(rec({ frame: frame++, timeUs: t0 + 5e6, register: 0xeda9, registerName: 'Load output voltage', raw: Uint8Array.of(0x5b, 0), value: 0.91 }));
   return b.build();

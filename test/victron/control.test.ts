@@ -2,17 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeControl } from '../../src/victron/control.js';
 import { fromHex } from '../../src/util/cursor.js';
+import { controlText, victronText } from '../../src/output/victron.js';
 
 test('Control opcodes of protocol.md, with their parameters', () => {
   const fa = decodeControl(fromHex('fa80ff'), 'host-to-device', false);
-  assert.deepEqual(fa, { name: 'chunk size negotiation', meaning: 'chunk size negotiation: 0x80 0xff', params: { a: 0x80, b: 0xff }, known: true });
+  assert.deepEqual(fa, { name: 'chunk size negotiation', params: { a: 0x80, b: 0xff }, known: true });
+  assert.equal(controlText(fa, fromHex('fa80ff'), 'host-to-device'), 'chunk size negotiation: 0x80 0xff');
   assert.deepEqual(decodeControl(fromHex('f980'), 'host-to-device', false).params, { credit: 0x80 });
-  assert.deepEqual(decodeControl(fromHex('f941'), 'host-to-device', false).meaning, 'ready to receive: 65 free chunk(s)');
+  assert.deepEqual(controlText(decodeControl(fromHex('f941'), 'host-to-device', false), fromHex('f941'), 'host-to-device'), 'ready to receive: 65 free chunk(s)');
   const f901 = decodeControl(fromHex('f901'), 'device-to-host', false);
   assert.deepEqual([f901.name, f901.params, f901.unexpectedDirection], ['ready to receive', { credit: 1 }, undefined]);
-  assert.deepEqual(decodeControl(fromHex('f8'), 'device-to-host', false), { name: 'clear receive buffer', meaning: 'clear the receive buffer', params: {}, known: true });
+  assert.deepEqual(decodeControl(fromHex('f8'), 'device-to-host', false), { name: 'clear receive buffer', params: {}, known: true });
+  assert.equal(controlText(decodeControl(fromHex('f8'), 'device-to-host', false), fromHex('f8'), 'device-to-host'), 'clear the receive buffer');
   const e1 = decodeControl(fromHex('f703'), 'device-to-host', false);
-  assert.deepEqual([e1.name, e1.params, e1.meaning], ['error', { code: 3 }, 'error code 3']);
+  assert.deepEqual([e1.name, e1.params, controlText(e1, fromHex('f703'), 'device-to-host')], ['error', { code: 3 }, 'error code 3']);
   assert.deepEqual(decodeControl(fromHex('f70300'), 'device-to-host', false).params, { code: 3 });
   assert.deepEqual(decodeControl(fromHex('f70201'), 'device-to-host', false).params, { code: 0x0102 });
 });
@@ -29,7 +32,8 @@ test('a read of Control is negotiation data', () => {
 test('unknown bytes and wrong lengths are unknown, with their hex', () => {
   for (const hex of ['0100', 'fa80', 'fa80ff00', 'f9', 'f90101', 'f800', 'f7', 'f7010203', '']) {
     const r = decodeControl(fromHex(hex), 'device-to-host', false);
-    assert.deepEqual(r, { name: 'unknown control', meaning: `unknown Control bytes ${hex}`, params: { hex }, known: false }, hex);
+    assert.deepEqual(r, { name: 'unknown control', params: { hex }, known: false }, hex);
+    assert.equal(controlText(r, fromHex(hex), 'device-to-host'), `unknown Control bytes ${hex}`);
   }
 });
 
@@ -37,17 +41,17 @@ test('opcodes seen the other way than the app sends them are flagged, still deco
   const fa = decodeControl(fromHex('fa80ff'), 'device-to-host', false);
   assert.equal(fa.known, true);
   assert.equal(fa.unexpectedDirection, true);
-  assert.match(fa.meaning, /unexpected: the app's code has it app -> device only/);
+  assert.match(controlText(fa, fromHex('fa80ff'), 'device-to-host'), /unexpected: the app's code has it app -> device only/);
   assert.equal(decodeControl(fromHex('f8'), 'host-to-device', false).unexpectedDirection, true);
   assert.equal(decodeControl(fromHex('f703'), 'host-to-device', false).unexpectedDirection, true);
   assert.equal(decodeControl(fromHex('f980'), 'device-to-host', false).unexpectedDirection, undefined);
 });
 
-test('the older call form (no direction; { read }) still works', () => {
+test('without a direction nothing is flagged; a first read is negotiation data', () => {
   assert.equal(decodeControl(fromHex('fa80ff')).name, 'chunk size negotiation');
   assert.equal(decodeControl(fromHex('fa80ff')).unexpectedDirection, undefined);
-  assert.equal(decodeControl(fromHex('00040001de4a00'), { read: true }).name, 'negotiation data');
-  assert.equal(decodeControl(fromHex('f8'), { read: false }).name, 'clear receive buffer');
+  assert.equal(decodeControl(fromHex('00040001de4a00'), undefined, true).name, 'negotiation data');
+  assert.equal(decodeControl(fromHex('f8'), undefined, false).name, 'clear receive buffer');
 });
 
 test('decoder: a Control write in several ACL fragments keeps all its frames; a direction the app never uses is flagged in the record', async () => {
@@ -66,5 +70,5 @@ test('decoder: a Control write in several ACL fragments keeps all its frames; a 
   // 0xfa (chunk size negotiation) is only ever sent by the app: from the device it is decoded and flagged.
   const [odd] = d.pushAtt(pdu([9], 'device-to-host', 0x1b, 'fa80ff'));
   assert.equal(odd!.kind, 'control');
-  assert.match(odd!.text!, /^chunk size negotiation: 0x80 0xff \(unexpected: the app's code has it app -> device only\)$/);
+  assert.match(victronText(odd!)!, /^chunk size negotiation: 0x80 0xff \(unexpected: the app's code has it app -> device only\)$/);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readItem } from '../../src/victron/cbor.js';
 import { parseMessage } from '../../src/victron/message.js';
-import { TransferReassembler, type StreamRecord } from '../../src/victron/stream.js';
+import { TransferReassembler, type StreamOutput } from '../../src/victron/stream.js';
 import { decodeControl } from '../../src/victron/control.js';
 import { hex } from '../helpers/capture-writer.js';
 
@@ -50,11 +50,11 @@ test('control bytes', () => {
   assert.deepEqual(decodeControl(hex('f941')).params, { credit: 65 });
   assert.deepEqual(decodeControl(hex('f70300')).params, { code: 3 });
   assert.equal(decodeControl(hex('f8')).name, 'clear receive buffer');
-  assert.equal(decodeControl(hex('00040001de4a00'), { read: true }).name, 'negotiation data');
+  assert.equal(decodeControl(hex('00040001de4a00'), 'device-to-host', true).name, 'negotiation data');
   assert.equal(decodeControl(hex('0100')).known, false);
 });
 
-function run(pieces: [string, 'data' | 'lastData'][]): StreamRecord[] {
+function run(pieces: [string, 'data' | 'lastData'][]): StreamOutput[] {
   const r = new TransferReassembler();
   return pieces.flatMap(([x, role], i) => r.push('k', { bytes: hex(x), frame: i + 1, timeUs: i, role }));
 }
@@ -69,13 +69,13 @@ test('the protocol.md transfer: a message cut between Data and LastData has both
   ]);
   assert.ok(out.every((r) => r.kind === 'message'));
   assert.equal(out.length, 16);
-  const m = out.find((r) => r.kind === 'message' && r.message.registers?.[0] === 0x0301)!;
+  const m = out.find((r) => r.kind === 'message' && r.body.registers?.[0] === 0x0301)!;
   assert.equal(h(m.bytes), '050381190301');
   assert.deepEqual(m.frames, [4, 5]);
   assert.equal(m.frame, 5);
   assert.deepEqual(m.ranges, [{ frame: 4, start: 17, end: 20 }, { frame: 5, start: 0, end: 3 }]);
   // 05 03 81 19 | ee ff: cut inside the CBOR head of the register.
-  const eeff = out.find((r) => r.kind === 'message' && r.message.registers?.[0] === 0xeeff)!;
+  const eeff = out.find((r) => r.kind === 'message' && r.body.registers?.[0] === 0xeeff)!;
   assert.deepEqual(eeff.frames, [2, 3]);
 });
 
@@ -126,7 +126,7 @@ test('property: any split over Data/LastData with any padding decodes to the sam
       (msgs, pads, cuts) => {
         const stream = hex(msgs.map((m, i) => m + (pads[i] ? 'ff' : '')).join(''));
         const r = new TransferReassembler();
-        const out: StreamRecord[] = [];
+        const out: StreamOutput[] = [];
         let pos = 0;
         let i = 0;
         while (pos < stream.length) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TransferReassembler, decodeControl, type StreamRecord } from '../../src/victron/index.js';
+import { TransferReassembler, decodeControl, type StreamOutput } from '../../src/victron/index.js';
 import { decodeRegisterValue } from '../../src/profiles/index.js';
 import { hex } from '../helpers/capture-writer.js';
 import { REPO } from '../helpers/tshark.js';
@@ -18,7 +18,7 @@ const data = JSON.parse(readFileSync(path.resolve(REPO, '../shared/data/payloads
 const smartsolar = profiles.find((p) => p.id === 'smartsolar')!;
 const h = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-function run(pieces: { hex: string; last: boolean }[]): StreamRecord[] {
+function run(pieces: { hex: string; last: boolean }[]): StreamOutput[] {
   const r = new TransferReassembler();
   return pieces.flatMap((p, i) => r.push('k', { bytes: hex(p.hex), frame: i + 1, timeUs: i, role: p.last ? 'lastData' : 'data' }));
 }
@@ -56,15 +56,15 @@ test('the SmartSolar payloads decode to the readings their notes state', () => {
     const out = run([{ hex: byName[name]!, last: true }]).filter((r) => r.kind === 'message');
     const m = out[i]!;
     assert.equal(m.kind, 'message');
-    const msg = (m as Extract<StreamRecord, { kind: 'message' }>).message;
+    const msg = (m as Extract<StreamOutput, { kind: 'message' }>).body;
     return decodeRegisterValue(smartsolar.register(msg.register!), msg.raw!).value;
   };
   assert.equal(value('value-solar-voltage'), 28.03);
   assert.equal(value('value-concat-two', 0), 24.9);
   assert.equal(value('value-concat-two', 1), 28.16);
-  const dev = run([{ hex: byName['notify-devices-indef']!, last: true }])[0] as Extract<StreamRecord, { kind: 'message' }>;
-  assert.deepEqual(dev.message.devices, [[0, 0], [1, 0], [3, 1]]);
-  const ok = (run([{ hex: byName['response-subscribe-ok']!, last: true }])[0] as Extract<StreamRecord, { kind: 'message' }>).message;
+  const dev = run([{ hex: byName['notify-devices-indef']!, last: true }])[0] as Extract<StreamOutput, { kind: 'message' }>;
+  assert.deepEqual(dev.body.devices, [[0, 0], [1, 0], [3, 1]]);
+  const ok = (run([{ hex: byName['response-subscribe-ok']!, last: true }])[0] as Extract<StreamOutput, { kind: 'message' }>).body;
   assert.deepEqual([ok.instance, ok.answeredType, ok.response], [0, 3, 0]);
   assert.deepEqual(decodeControl(hex(byName['ctrl-ready-01']!)).params, { credit: 1 });
   assert.deepEqual(decodeControl(hex(byName['ctrl-error-0300']!)).params, { code: 3 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { SHARED_CAPTURES } from '../helpers/tshark.js';
 import { decodeAll } from '../helpers/decode.js';
+import { victronText } from '../../src/output/victron.js';
 
 const file = path.join(SHARED_CAPTURES, 'smartshunt-bluez-2020-part1.btsnoop');
 
@@ -47,9 +48,9 @@ test('real SmartShunt capture: framing, unknowns, pinned values', async () => {
   assert.equal((ec31.value as Record<string, unknown>)['Rssi Device_2'], -42);
   // Product ids keep their number in the value and read as hex with the product's name: 0x89 0xa3 = 0xA389.
   assert.equal((ec31.value as Record<string, unknown>)['Product ID Device_1'], 0xa389);
-  assert.match(ec31.text!, /Product ID Device_1=0xA389 SmartShunt 500A\/50mV, .*Product ID Device_2=0xA056 SmartSolar Charger MPPT 100\/30/);
+  assert.match(victronText(ec31)!, /Product ID Device_1=0xA389 SmartShunt 500A\/50mV, .*Product ID Device_2=0xA056 SmartSolar Charger MPPT 100\/30/);
   // 0xEC12 (BLE network id, 2 bytes) is 41 89: not text, so hex rather than "A" and a lone 0x89 byte.
-  assert.deepEqual([hexOf(at(242, 0xec12).raw), at(242, 0xec12).value, at(242, 0xec12).text], ['4189', '4189', '0x4189']);
+  assert.deepEqual([hexOf(at(242, 0xec12).raw), at(242, 0xec12).value, victronText(at(242, 0xec12))], ['4189', '4189', '0x4189']);
   // 0x0100 of instance 1: 00 | 00 fe | fe -> identifier 0, product id 0xFE00 (not in the table).
-  assert.match(at(244, 0x0100).text!, /^Identifier=0, Product Id=0xFE00, /);
+  assert.match(victronText(at(244, 0x0100))!, /^Identifier=0, Product Id=0xFE00, /);
 });
