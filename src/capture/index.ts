@@ -10,7 +10,7 @@ import { checkPcapLinkType, parsePcapHeader, pcapRecords, PCAP_HEADER_LENGTH } f
 import { pcapngFirstLinkType, pcapngRecords } from './pcapng.js';
 import { fileChunks, memoryChunks, OneShotSource } from './source.js';
 import { decodeSnooz, findSnoozSection, type SnoozSection } from './btsnooz.js';
-import { describeZip, openZip, ZipEntryError, ZIP_MAGIC, type ZipArchive, type ZipEntryInfo } from './zip.js';
+import { describeZip, openZip, openZipByLocalHeaders, ZipEntryError, ZIP_MAGIC, type ZipArchive, type ZipEntryInfo } from './zip.js';
 import { ReadState } from './state.js';
 import { CaptureError, type CaptureInfo, type CaptureWarning, type HciRecord, type ReadOptions } from './types.js';
 
@@ -198,10 +198,17 @@ function byName(a: string, b: string): number {
 
 async function zipReaders(path: string, opts: ReadOptions): Promise<CaptureReader[]> {
   let zip: ZipArchive;
+  let recovered: CaptureWarning | undefined;
   try {
     zip = await openZip(path);
   } catch (e) {
-    throw new CaptureError(`${path}: not a readable zip: ${(e as Error).message}`);
+    // No central directory (a bug report cut short): find the entries by their local headers.
+    const why = (e as Error).message;
+    const walked = await openZipByLocalHeaders(path).catch(() => undefined);
+    if (!walked || walked.entries.length === 0) throw new CaptureError(`${path}: not a readable zip: ${why}`);
+    zip = walked;
+    const cut = walked.cutAt ? `; the zip ends at byte offset ${walked.cutAt.offset}, inside ${walked.cutAt.entry}` : '';
+    recovered = { code: 'truncated-file', message: `${path}: not a complete zip (${why}); found ${walked.entries.length} entr${walked.entries.length === 1 ? 'y' : 'ies'} by their local headers${cut}`, fileOffset: walked.cutAt?.offset };
   }
   try {
     const logs = zip.entries.filter((e) => SNOOP_NAME.test(e.name));
@@ -230,7 +237,7 @@ async function zipReaders(path: string, opts: ReadOptions): Promise<CaptureReade
       const firstUs = head.length >= BTSNOOP_HEADER_LENGTH + 24 && head.subarray(0, 8).equals(BTSNOOP_MAGIC) ? btsnoopTimeUs(head.readUInt32BE(32), head.readUInt32BE(36)) : undefined;
       found.push({ entry, head, firstUs });
     }
-    const notes: CaptureWarning[] = [];
+    const notes: CaptureWarning[] = recovered ? [recovered] : [];
     if (skipped.length) notes.push({ code: 'skipped-entry', message: `${path}: skipped ${skipped.join('; ')}` });
     if (full.length && logs.length > full.length) notes.push({ code: 'skipped-entry', message: `${path}: read the full snoop log(s), not the filtered one(s): ${logs.filter((e) => e.name.includes('.filtered')).map((e) => e.name).join(', ')}` });
     if (found.length) {
@@ -260,7 +267,7 @@ async function zipReaders(path: string, opts: ReadOptions): Promise<CaptureReade
     }
     const why = logs.length ? `its snoop log entries could not be read: ${skipped.join('; ')}` : 'no btsnoop_hci.log';
     throw new CaptureError(
-      `${path}: no Bluetooth snoop log in this zip (${why}; no BTSNOOP_LOG_SUMMARY section in ${texts.length} text file(s)); it holds ${describeZip(zip.entries)}. ${FULL_LOG_HOWTO}`,
+      `${path}: no Bluetooth snoop log in this zip (${why}; no BTSNOOP_LOG_SUMMARY section in ${texts.length} text file(s)); it holds ${describeZip(zip.entries)}${recovered ? ` (found by their local headers: ${recovered.message.slice(path.length + 2)})` : ''}. ${FULL_LOG_HOWTO}`,
     );
   } finally {
     zip.release();

@@ -3,6 +3,8 @@
  * each entry is streamed (inflated by our own zlib stream, so a damaged entry says at which
  * compressed byte it broke); the zip is never held in memory.
  */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
@@ -125,4 +127,118 @@ export function describeZip(entries: ZipEntryInfo[]): string {
   }
   const list = [...top].slice(0, 8).map(([n, c]) => (n.endsWith('/') ? `${n} (${c} file${c > 1 ? 's' : ''})` : n));
   return `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${list.join(', ')}${top.size > 8 ? ', …' : ''}`;
+}
+
+const LOCAL_HEADER = 0x04034b50;
+const DATA_DESCRIPTOR = 0x08074b50;
+
+/** An entry found by its local header (no central directory to say where it is). */
+interface LocalEntry extends ZipEntryInfo {
+  dataStart: number;
+  /** Compressed bytes present in the file (fewer than the entry had when the zip is cut inside it). */
+  compressedPresent: number;
+  /** The entry's data runs past the end of the file. */
+  cut: boolean;
+  crc: number;
+}
+
+/** Inflates raw deflate data from `start` of the file; resolves with what it consumed and produced, and whether it ended cleanly. */
+async function inflateExtent(path: string, start: number): Promise<{ consumed: number; produced: number; complete: boolean }> {
+  const raw = createReadStream(path, { start, highWaterMark: 1 << 16 });
+  const inflate = zlib.createInflateRaw();
+  let produced = 0;
+  try {
+    for await (const c of raw.pipe(inflate) as AsyncIterable<Buffer>) produced += c.length;
+    return { consumed: inflate.bytesWritten, produced, complete: true };
+  } catch {
+    return { consumed: inflate.bytesWritten, produced, complete: false };
+  } finally {
+    raw.destroy();
+    inflate.destroy();
+  }
+}
+
+/**
+ * A zip without its central directory (cut short: a bug report whose download stopped): the entries
+ * are found by walking their local headers from the start of the file, as `unzip -F` would. An
+ * entry whose sizes come only after its data (bit 3: Android's libziparchive writes them so) is
+ * measured by inflating it, since deflate data knows where it ends. The walk stops at the first
+ * byte that is not a local header (the central directory, or the cut).
+ * yauzl reads only zips with a central directory, hence this by hand.
+ */
+export async function openZipByLocalHeaders(path: string): Promise<ZipArchive & { cutAt?: { entry: string; offset: number } }> {
+  const fh = await open(path, 'r');
+  const entries: LocalEntry[] = [];
+  let cutAt: { entry: string; offset: number } | undefined;
+  try {
+    const fileSize = (await fh.stat()).size;
+    const head = Buffer.alloc(30);
+    for (let pos = 0; pos + 30 <= fileSize; ) {
+      await fh.read(head, 0, 30, pos);
+      if (head.readUInt32LE(0) !== LOCAL_HEADER) break;
+      const flags = head.readUInt16LE(6);
+      const method = head.readUInt16LE(8);
+      const crc = head.readUInt32LE(14);
+      let compressedSize = head.readUInt32LE(18);
+      let size = head.readUInt32LE(22);
+      const nameLen = head.readUInt16LE(26);
+      const dataStart = pos + 30 + nameLen + head.readUInt16LE(28);
+      if (dataStart > fileSize) break;
+      const nameBuf = Buffer.alloc(nameLen);
+      await fh.read(nameBuf, 0, nameLen, pos + 30);
+      const name = nameBuf.toString('utf8');
+      const sizesAfter = (flags & 8) !== 0 && compressedSize === 0;
+      let cut = false;
+      let next: number;
+      if (sizesAfter) {
+        if (method !== 8) break; // stored data of unknown length: nothing says where it ends
+        const x = await inflateExtent(path, dataStart);
+        [compressedSize, size, cut] = [x.consumed, x.produced, !x.complete];
+        next = dataStart + compressedSize;
+        if (!cut) {
+          const d = Buffer.alloc(4);
+          await fh.read(d, 0, 4, next);
+          next += d.readUInt32LE(0) === DATA_DESCRIPTOR ? 16 : 12;
+        }
+      } else {
+        cut = dataStart + compressedSize > fileSize;
+        next = dataStart + compressedSize + ((flags & 8) !== 0 ? 16 : 0);
+      }
+      const compressedPresent = Math.min(compressedSize, fileSize - dataStart);
+      if (!name.endsWith('/')) entries.push({ name, compressedSize, size, localHeaderOffset: pos, method, dataStart, compressedPresent, cut, crc });
+      if (cut) {
+        cutAt = { entry: name, offset: fileSize };
+        break;
+      }
+      pos = next;
+    }
+  } finally {
+    await fh.close();
+  }
+  async function* chunks(info: ZipEntryInfo, start = 0): AsyncGenerator<Buffer> {
+    const e = entries.find((x) => x.name === info.name && x.localHeaderOffset === info.localHeaderOffset)!;
+    if (e.method !== 0 && e.method !== 8) throw new ZipEntryError(`${path}:${e.name}: unsupported zip compression method ${e.method}`, e.name, 0);
+    if (e.compressedPresent <= 0) throw new ZipEntryError(`${path}:${e.name}: the zip is cut short before this entry's data (zip byte offset ${e.dataStart})`, e.name, 0);
+    const raw = createReadStream(path, { start: e.dataStart, end: e.dataStart + e.compressedPresent - 1, highWaterMark: 1 << 16 });
+    const inflate = e.method === 8 ? zlib.createInflateRaw() : undefined;
+    if (inflate) raw.on('error', (err) => inflate.destroy(err));
+    const stream: Readable = inflate ? raw.pipe(inflate) : raw;
+    let pos = 0;
+    try {
+      for await (const c of stream as AsyncIterable<Buffer>) {
+        const end = pos + c.length;
+        if (end > start) yield pos >= start ? c : c.subarray(start - pos);
+        pos = end;
+      }
+    } catch (err) {
+      const consumed = inflate ? inflate.bytesWritten : pos;
+      const why = /unexpected end/i.test((err as Error).message) ? 'deflate data cut short' : (err as Error).message;
+      throw new ZipEntryError(`${path}:${e.name}: ${why} at byte offset ${pos} of the entry (zip byte offset ${e.dataStart + consumed})`, e.name, pos);
+    } finally {
+      raw.destroy();
+      inflate?.destroy();
+    }
+    if (e.cut) throw new ZipEntryError(`${path}:${e.name}: the zip is cut short inside this entry at byte offset ${pos} of the entry (zip byte offset ${e.dataStart + e.compressedPresent})`, e.name, pos);
+  }
+  return { path, entries, chunks, release: () => {}, retain: () => {}, cutAt };
 }

@@ -142,11 +142,74 @@ test('a damaged zip: every complete record before the damage, one line naming th
   const lines = r.err.trim().split('\n').filter((l) => /corrupt|damaged|cut short|mismatch|invalid/.test(l));
   assert.equal(lines.length, 1, r.err);
   assert.ok(lines[0]!.startsWith(`vgatt: warning: ${zip}:${LOGS}/btsnoop_hci.log: `), lines[0]);
-  // A zip cut short loses its central directory: one line, exit 1.
-  writeFileSync(zip, bytes.subarray(0, bytes.length - 100));
-  const cut = vgatt('att', zip);
-  assert.equal(cut.code, 1);
-  assert.match(cut.err, /^vgatt: error: .*bad\.zip: not a readable zip: .*\n$/);
+  // Not a zip at all past its first bytes: one line, exit 1.
+  writeFileSync(zip, Buffer.concat([bytes.subarray(0, 4), Buffer.alloc(200, 0x55)]));
+  const junk = vgatt('att', zip);
+  assert.equal(junk.code, 1);
+  assert.match(junk.err, /^vgatt: error: .*bad\.zip: not a readable zip: .*\n$/);
+});
+
+/** Local header offsets and what they say (signature 0x04034b50), read by hand from the zip's bytes. */
+function localHeaders(zip: Buffer): { name: string; flags: number; dataStart: number }[] {
+  const out: { name: string; flags: number; dataStart: number }[] = [];
+  for (let p = zip.indexOf(Buffer.from('PK\x03\x04', 'latin1')); p >= 0; p = zip.indexOf(Buffer.from('PK\x03\x04', 'latin1'), p + 4)) {
+    const n = zip.readUInt16LE(p + 26);
+    out.push({ name: zip.subarray(p + 30, p + 30 + n).toString(), flags: zip.readUInt16LE(p + 6), dataStart: p + 30 + n + zip.readUInt16LE(p + 28) });
+  }
+  return out;
+}
+
+test('a bug report zip cut short (no central directory): entries found by their local headers, every record before the cut, exit 2', async () => {
+  const direct = (await parseCapture(android)).records;
+  const text = `== dumpstate: 2024-01-27 12:00:00\n${'------ DUMPSYS something ------\nline of a long text dump\n'.repeat(20000)}`;
+  // Sizes in the local header (addBuffer), and sizes only after the data (bit 3, as a streaming writer
+  // such as Android's libziparchive writes them): the walk must inflate that entry to find its end.
+  for (const streamed of [false, true]) {
+    const bytes = streamed
+      ? await (async () => {
+          const { default: yazl } = await import('yazl');
+          const { Readable } = await import('node:stream');
+          const z = new yazl.ZipFile();
+          z.addReadStream(Readable.from([Buffer.from(text)]), 'bugreport-walleye-2024-01-27.txt', { mtime: new Date(Date.UTC(2024, 0, 27)) });
+          z.addReadStream(Readable.from([android]), `${LOGS}/btsnoop_hci.log`, { mtime: new Date(Date.UTC(2024, 0, 27)) });
+          z.end();
+          const parts: Buffer[] = [];
+          for await (const c of z.outputStream as AsyncIterable<Buffer>) parts.push(c);
+          return Buffer.concat(parts);
+        })()
+      : await buildZip([{ name: 'bugreport-walleye-2024-01-27.txt', data: text }, { name: `${LOGS}/btsnoop_hci.log`, data: android }]);
+    const heads = localHeaders(bytes);
+    assert.deepEqual(heads.map((h) => [h.name, (h.flags & 8) !== 0]), [['bugreport-walleye-2024-01-27.txt', streamed], [`${LOGS}/btsnoop_hci.log`, streamed]]);
+    const log = heads[1]!;
+    const zip = path.join(dir, `cut-${streamed}.zip`);
+
+    // Cut inside the snoop log's deflate data, half way: the records the kept bytes hold, exactly.
+    const cutAt = log.dataStart + Math.floor((bytes.length - 200 - log.dataStart) / 2);
+    writeFileSync(zip, bytes.subarray(0, cutAt));
+    const { captures, warnings } = await readAll(zip);
+    assert.equal(captures.length, 1);
+    assert.equal(captures[0]!.path, `${zip}:${LOGS}/btsnoop_hci.log`);
+    assert.equal(captures[0]!.complete, false);
+    const recs = captures[0]!.records;
+    assert.ok(recs.length > 1000 && recs.length < direct.length, `${recs.length} of ${direct.length} records`);
+    assert.deepEqual(recs.map(key), direct.slice(0, recs.length).map(key));
+    const note = warnings.find((w) => w.message.includes('not a complete zip'))!;
+    assert.match(note.message, new RegExp(`found 2 entries by their local headers; the zip ends at byte offset ${cutAt}, inside ${LOGS}/btsnoop_hci\\.log`));
+    const cutShort = warnings.filter((w) => /deflate data cut short|cut short inside this entry/.test(w.message));
+    assert.equal(cutShort.length, 1, JSON.stringify(warnings));
+    assert.match(cutShort[0]!.message, /at byte offset \d+ of the entry \(zip byte offset \d+\)/);
+    const zipOffset = Number(/zip byte offset (\d+)/.exec(cutShort[0]!.message)![1]);
+    assert.ok(zipOffset > log.dataStart && zipOffset <= cutAt, `${zipOffset} within the entry's data, at most the cut ${cutAt}`);
+    const r = vgatt('att', zip, '--format', 'ndjson');
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /not a complete zip/);
+
+    // Cut only in the central directory: the whole log, as from the file itself.
+    writeFileSync(zip, bytes.subarray(0, bytes.length - 30));
+    const whole = await readAll(zip);
+    assert.deepEqual(whole.captures[0]!.records.map(key), direct.map(key));
+    assert.ok(whole.warnings.some((w) => /not a complete zip .*found 2 entries by their local headers$/.test(w.message)), JSON.stringify(whole.warnings));
+  }
 });
 
 /** The original's ATT PDUs next to the summary's: same frames, opcodes, handles; values whole or cut to what the summary kept. */
