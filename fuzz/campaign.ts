@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadSeed, mutate, Rng, type Seed } from './mutate.js';
 import { victronMessage } from './messages.js';
+import { inBugReport } from './zip.js';
 import { STAGES, type Stage } from './stages.js';
 import type { Answer, Job } from './worker.js';
 
@@ -197,8 +198,15 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       return { job: { id, stage, hex, spans, at, value, cuts }, seed: 'generated stream', mutation: `byte ${at} -> 0x${value.toString(16)}, pieces ${cuts.join('/')}` };
     }
     const seed = rng.pick(seeds);
-    const { bytes, what } = mutate(seed, rng);
-    const p = path.join(tmp, `w${w}-${id}${path.extname(seed.path)}`);
+    let { bytes, what } = mutate(seed, rng);
+    // One input in eight comes as an Android bug report zip (the zip layer's own damage included).
+    const zipped = rng.int(8) === 0;
+    if (zipped) {
+      const z = inBugReport(bytes, rng);
+      bytes = z.bytes;
+      what = `${what}, ${z.what}`;
+    }
+    const p = path.join(tmp, `w${w}-${id}${zipped ? '.zip' : path.extname(seed.path)}`);
     writeFileSync(p, bytes);
     return { job: { id, stage, path: p, size: bytes.length, seedPath: seed.path }, seed: seed.path, mutation: what, bytes };
   };

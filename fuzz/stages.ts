@@ -4,7 +4,7 @@
  * an exception that is not a CaptureError (a file we cannot read at all: one clear line, exit 1)
  * is a crash; a warning whose byte offset lies outside the file is a bad report.
  */
-import { CaptureError } from '../src/capture/index.js';
+import { CaptureError, type CaptureSet } from '../src/capture/index.js';
 import { scanAtt, scanVictron } from '../src/pipeline.js';
 import { loadProfiles } from '../src/profiles/index.js';
 import { attToCsv, attToNdjson, attToText } from '../src/output/att.js';
@@ -32,8 +32,16 @@ export interface StageOutcome {
 
 let profiles: ReturnType<typeof loadProfiles> | undefined;
 
-function checkWarnings(ws: CaptureWarning[], size: number, problems: string[]): void {
-  for (const w of ws) if (w.fileOffset !== undefined && !(w.fileOffset >= 0 && w.fileOffset <= size)) problems.push(`warning names byte offset ${w.fileOffset} outside the ${size}-byte file: ${w.message}`);
+/**
+ * A warning's byte offset lies in what it names: the file, or for a capture inside a bug report zip
+ * (`file` is "zip:entry") the entry's inflated bytes, whose size the reader knows.
+ */
+function checkWarnings(set: CaptureSet, input: string, size: number, problems: string[]): void {
+  for (const w of set.warnings) {
+    const entry = set.readers.find((r) => r.path === w.file && r.path.startsWith(`${input}:`));
+    const bound = entry && Number.isFinite(entry.size) ? entry.size : size;
+    if (w.fileOffset !== undefined && !(w.fileOffset >= 0 && w.fileOffset <= bound)) problems.push(`warning names byte offset ${w.fileOffset} outside the ${bound}-byte ${entry ? 'zip entry' : 'file'}: ${w.message}`);
+  }
 }
 
 /** Runs `stage` on the capture at `path` (`size` bytes); `seedPath` is the unmutated seed (for diff). */
@@ -61,7 +69,7 @@ export async function runStage(stage: Exclude<Stage, 'stream'>, path: string, si
         JSON.stringify(dbs);
         n = dbs.length;
       }
-      checkWarnings(scan.reader.warnings, size, problems);
+      checkWarnings(scan.reader, path, size, problems);
       return { records: n, problems };
     }
     if (stage === 'decode' || stage === 'report') {
@@ -87,7 +95,7 @@ export async function runStage(stage: Exclude<Stage, 'stream'>, path: string, si
         reportToText(rep);
         reportToHtml(rep);
       }
-      checkWarnings(scan.reader.warnings, size, problems);
+      checkWarnings(scan.reader, path, size, problems);
       return { records: n, problems };
     }
     // diff: the mutated capture against its seed.

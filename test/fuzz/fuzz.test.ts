@@ -11,6 +11,10 @@ import path from 'node:path';
 import { figuresTable, runCampaign } from '../../fuzz/campaign.js';
 import { loadSeed, mutate, MUTATORS, Rng } from '../../fuzz/mutate.js';
 import { REPO } from '../helpers/tshark.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { zipOf } from '../../fuzz/zip.js';
+import { openCaptures, parseCapture } from '../../src/capture/index.js';
 
 test('fuzz mutators: each one changes the seed, reproducibly from the campaign seed', async () => {
   const seed = (await loadSeed(path.join(REPO, 'captures/smartshunt-orion-session.btsnoop')))!;
@@ -22,6 +26,27 @@ test('fuzz mutators: each one changes the seed, reproducibly from the campaign s
     const b = mutate(seed, new Rng(7), kind);
     assert.deepEqual(a, b, kind);
     assert.ok(a.bytes.length !== seed.bytes.length || !Buffer.from(a.bytes).equals(Buffer.from(seed.bytes)), `${kind} changed nothing`);
+  }
+});
+
+test('the fuzzer\'s bug report zips are zips: Python\'s zipfile (an independent reader) checks them, and vgatt reads the log from each layout', async () => {
+  const capture = readFileSync(path.join(REPO, 'captures/smartshunt-orion-session.btsnoop'));
+  const direct = (await parseCapture(capture)).records.map((r) => Buffer.from(r.data).toString('hex'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'vgatt-fuzz-zip-'));
+  for (const deflate of [true, false]) {
+    for (const descriptor of [true, false]) {
+      const p = path.join(dir, `${deflate}-${descriptor}.zip`);
+      writeFileSync(p, zipOf([{ name: 'bugreport-x.txt', data: Buffer.from('== dumpstate\n') }, { name: 'FS/data/misc/bluetooth/logs/btsnoop_hci.log', data: capture }], { deflate, descriptor }));
+      const py = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(";".join(f"{i.filename}:{i.compress_type}:{i.flag_bits & 8}:{i.file_size}" for i in z.infolist()))', p], { encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const m = deflate ? 8 : 0;
+      const d = descriptor ? 8 : 0;
+      assert.equal(py.stdout.trim(), `bugreport-x.txt:${m}:${d}:13;FS/data/misc/bluetooth/logs/btsnoop_hci.log:${m}:${d}:${capture.length}`);
+      const [reader] = await openCaptures(p);
+      const got: string[] = [];
+      for await (const r of reader!.records()) got.push(Buffer.from(r.data).toString('hex'));
+      assert.deepEqual(got, direct, `deflate ${deflate}, descriptor ${descriptor}`);
+    }
   }
 });
 
