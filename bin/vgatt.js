@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` runs through `prepare`).
+// Runs the compiled CLI (dist/bundle/, built by `npm run build`, which `npm ci` runs through `prepare`).
 // In a source checkout whose dist/ is missing or older than src/ (after an edit or a rebase), it runs
 // src/ through tsx instead, so that tests and development never run stale code. A package has no src/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const src = new URL('../src/', import.meta.url);
-let entry = new URL('../dist/cli.js', import.meta.url);
+let entry = new URL('../dist/bundle/cli.js', import.meta.url);
 if (existsSync(src) && isStale()) {
   const { register } = await import('tsx/esm/api');
   register();
   entry = new URL('cli.ts', src);
 }
+// --verbose prints stack traces: point them at src/ through the bundle's source maps.
+if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
 

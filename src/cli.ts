@@ -14,7 +14,7 @@ import type { CaptureWarning } from './capture/types.js';
 import type { BluetoothEvent } from './bluetooth/types.js';
 
 // Start-up time (issue 11): only yargs is loaded up front, so that `vgatt --help` and `--version` stay
-// fast; each command imports the stages it needs when it runs.
+// fast; a command imports what it runs (./commands/index.js) when it runs.
 
 const CAPTURE_HELP = 'btsnoop, pcap or pcapng file (- for standard input), Android bug report (.zip, or its .txt with a BTSNOOP_LOG_SUMMARY); several are read in order';
 
@@ -90,10 +90,7 @@ function liveFlush(out: LineWriter): (() => Promise<void>) & { stop(): void } {
 }
 
 async function runAtt(files: string[], format: Format): Promise<number> {
-  const { scanAtt } = await import('./pipeline.js');
-  const { attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER } = await import('./output/att.js');
-  const { LineWriter } = await import('./output/writer.js');
-  const { Progress } = await import('./output/progress.js');
+  const { scanAtt, attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER, LineWriter, Progress } = await import('./commands/index.js');
   const progress = new Progress(`reading ${files.join(', ')}`);
   let diagnostics = 0;
   const scan = await scanAtt(files, readCallbacks(progress, () => diagnostics++));
@@ -127,9 +124,7 @@ async function runAtt(files: string[], format: Format): Promise<number> {
 }
 
 async function runGatt(files: string[], format: 'text' | 'json'): Promise<number> {
-  const { scanAtt } = await import('./pipeline.js');
-  const { gattToText } = await import('./output/gatt.js');
-  const { Progress } = await import('./output/progress.js');
+  const { scanAtt, gattToText, Progress } = await import('./commands/index.js');
   const progress = new Progress(`reading ${files.join(', ')}`);
   const scan = await scanAtt(files, readCallbacks(progress));
   multiInput = scan.reader.multi;
@@ -143,11 +138,7 @@ async function runGatt(files: string[], format: 'text' | 'json'): Promise<number
 }
 
 async function runDecode(files: string[], format: Format, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
-  const { scanVictron } = await import('./pipeline.js');
-  const { loadProfiles, resolveProfile } = await import('./profiles/index.js');
-  const { victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER } = await import('./output/victron.js');
-  const { LineWriter } = await import('./output/writer.js');
-  const { Progress } = await import('./output/progress.js');
+  const { scanVictron, loadProfiles, resolveProfile, victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER, LineWriter, Progress } = await import('./commands/index.js');
   const profiles = loadProfiles({ dirs: profileDirs });
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
   const progress = new Progress(`decoding ${files.join(', ')}`);
@@ -203,9 +194,7 @@ async function runDecode(files: string[], format: Format, profileArg: string | u
 }
 
 async function summarize(file: string | string[], profiles: ResolvedProfile[], profile: ResolvedProfile | undefined): Promise<DeviceSummary[]> {
-  const { scanVictron } = await import('./pipeline.js');
-  const { CaptureSummarizer } = await import('./diff/index.js');
-  const { Progress } = await import('./output/progress.js');
+  const { scanVictron, CaptureSummarizer, Progress } = await import('./commands/index.js');
   const progress = new Progress(`reading ${file}`);
   const scan = await scanVictron(file, { profiles, profile, ...readCallbacks(progress) });
   const sum = new CaptureSummarizer();
@@ -217,8 +206,7 @@ async function summarize(file: string | string[], profiles: ResolvedProfile[], p
 async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ignoreValues: boolean; ignoreTiming: boolean; profile?: string; profiles: string[] }): Promise<number> {
   // diff(1) convention: 0 equivalent, 1 different, 2 trouble.
   try {
-    const { loadProfiles, resolveProfile } = await import('./profiles/index.js');
-    const { diffSummaries, diffToText } = await import('./diff/index.js');
+    const { loadProfiles, resolveProfile, diffSummaries, diffToText } = await import('./commands/index.js');
     const profiles = loadProfiles({ dirs: opts.profiles });
     const profile = opts.profile ? resolveProfile(opts.profile, profiles) : undefined;
     const [sa, sb] = [await summarize(a, profiles, profile), await summarize(b, profiles, profile)];
@@ -234,12 +222,7 @@ async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ig
 }
 
 async function runReport(files: string[], output: string | undefined, profileArg: string | undefined, profileDirs: string[], keyOpts: { key: string[]; keys: string[] } = { key: [], keys: [] }): Promise<number> {
-  const { scanVictron } = await import('./pipeline.js');
-  const { loadProfiles, resolveProfile } = await import('./profiles/index.js');
-  const { ReportBuilder, reportToText } = await import('./report/index.js');
-  const { instantReadoutReport, parseKeyOptions } = await import('./commands/adverts.js');
-  const { CaptureKeys } = await import('./adverts/readout.js');
-  const { Progress } = await import('./output/progress.js');
+  const { scanVictron, loadProfiles, resolveProfile, ReportBuilder, reportToText, reportToHtml, instantReadoutReport, parseKeyOptions, CaptureKeys, Progress } = await import('./commands/index.js');
   const advertKeys = parseKeyOptions(keyOpts.key, keyOpts.keys);
   const captureKeys = new CaptureKeys();
   const profiles = loadProfiles({ dirs: profileDirs });
@@ -279,7 +262,7 @@ async function runReport(files: string[], output: string | undefined, profileArg
   const report = builder.build(scan.extractor.gattDatabases(), scan.extractor.sessions(), scan.decoder.sessionProfiles());
   report.instantReadout = readouts;
   if (output) {
-    writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? (await import('./report/html.js')).reportToHtml(report) : reportToText(report));
+    writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? reportToHtml(report) : reportToText(report));
     process.stderr.write(`wrote ${output}\n`);
   } else process.stdout.write(reportToText(report));
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
@@ -412,7 +395,7 @@ async function run(argv: string[]): Promise<number> {
           .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file (as for decode)' })
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
       async (a) => {
-        const { runAnonymize } = await import('./commands/anonymize.js');
+        const { runAnonymize } = await import('./commands/index.js');
         status = await runAnonymize({ input: a.input, output: a.output, map: a.map, seed: a.seed, profile: a.profile, profiles: a.profiles as string[] }, warn);
       },
     )
@@ -429,8 +412,7 @@ async function run(argv: string[]): Promise<number> {
               .option('id', { type: 'string', describe: 'Profile id (default: from the output file name, else BASE-suggested)' })
               .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
           async (a) => {
-            const { runProfileSuggest } = await import('./commands/profile.js');
-            const { Progress } = await import('./output/progress.js');
+            const { runProfileSuggest, Progress } = await import('./commands/index.js');
             const progress = new Progress(`reading ${(a.capture as string[]).join(', ')}`);
             status = await runProfileSuggest({ captures: a.capture as string[], base: a.base, output: a.output, id: a.id, profiles: a.profiles as string[] }, readCallbacks(progress), (m) => {
               progress.done();
@@ -451,7 +433,7 @@ async function run(argv: string[]): Promise<number> {
           .option('capture-keys', { type: 'boolean', default: true, describe: 'Use keys the app read from register 0xEC65 in the capture (--no-capture-keys: do not)' })
           .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' }),
       async (a) => {
-        const { runAdverts } = await import('./commands/adverts.js');
+        const { runAdverts } = await import('./commands/index.js');
         status = await runAdverts(a.capture as string[], { format: a.format as Format, key: a.key as string[], keys: a.keys as string[], captureKeys: a['capture-keys'] !== false, verbose });
       },
     )
@@ -466,10 +448,7 @@ async function run(argv: string[]): Promise<number> {
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' })
           .epilog('Exit status: 0 Victron GATT data found, 1 error (not a capture), 3 no Victron GATT data.'),
       async (a) => {
-        const { loadProfiles, resolveProfile } = await import('./profiles/index.js');
-        const { diagnose } = await import('./doctor/run.js');
-        const { doctorToText } = await import('./doctor/index.js');
-        const { Progress } = await import('./output/progress.js');
+        const { loadProfiles, resolveProfile, diagnose, doctorToText, Progress } = await import('./commands/index.js');
         const profiles = loadProfiles({ dirs: a.profiles as string[] });
         const progress = new Progress(`examining ${(a.capture as string[]).join(', ')}`);
         const r = await diagnose(a.capture as string[], { profiles, profile: a.profile ? resolveProfile(a.profile, profiles) : undefined, onProgress: (d, t) => progress.update(d, t) });
@@ -486,8 +465,7 @@ async function run(argv: string[]): Promise<number> {
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files (repeatable)' })
           .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (default: stdout)' }),
       async (a) => {
-        const { loadProfiles } = await import('./profiles/index.js');
-        const { generateLua } = await import('./lua/generate.js');
+        const { loadProfiles, generateLua } = await import('./commands/index.js');
         const lua = generateLua(loadProfiles({ dirs: a.profiles as string[] }));
         if (a.output) {
           writeFileSync(a.output, lua);
