@@ -1,7 +1,7 @@
 /**
  * `vgatt report`: one page that explains a capture. A ReportBuilder consumes Victron records and
  * keeps, per connection, counts and per-register statistics; memory is bounded by the number of
- * registers (each chart series is decimated to at most MAX_POINTS), never by the number of messages.
+ * registers (each chart is a ChartSeries: at most 4,000 min/max buckets), never by the number of messages.
  */
 import type { CaptureWarning } from '../capture/types.js';
 import type { GattDatabase, SessionEnd, SessionInfo } from '../bluetooth/types.js';
@@ -9,10 +9,11 @@ import type { SessionProfile, VictronRecord } from '../victron/index.js';
 import { readoutToText, type ReadoutDeviceReport } from './readout.js';
 import { isoTimeMs } from '../output/time.js';
 import { victronText } from '../output/victron.js';
+import { ChartSeries } from './series.js';
+import { toHex } from '../util/cursor.js';
 
 export { ReadoutReportBuilder, type ReadoutDeviceReport, type ReadoutFieldStats } from './readout.js';
 
-const MAX_POINTS = 2000;
 const MAX_ISSUES = 500;
 const MAX_SAMPLES = 5;
 /** A register with at most this many distinct integer values, labelled or without a unit, is status-like. */
@@ -34,7 +35,7 @@ export interface RegisterStats {
   sizes: number[];
   /** Up to 5 distinct raw values (hex), for unknown registers. */
   samples: string[];
-  /** [unix ms, value] points for the chart, decimated; a null value breaks the line (a gap or a new session). */
+  /** [unix ms, value] points for the chart (ChartSeries: the lowest and highest reading of each bucket); a null value breaks the line (a gap or a new session). */
   points: [number, number | null][];
   /** Gaps longer than the register's polling explains, and session changes: where the line breaks. */
   breaks: number;
@@ -107,20 +108,25 @@ export interface Report {
 
 interface Series {
   stats: RegisterStats;
-  stride: number;
-  seen: number;
+  chart: ChartSeries;
   lastUs?: number;
   lastSession?: number;
   lastValue?: number;
-  recent: number[];
+  /** The last RECENT intervals (µs), a ring: `recentN` of them, the next written at `recentAt`. */
+  recent: Float64Array;
+  recentN: number;
+  recentAt: number;
   /** Distinct numeric values seen (up to MAX_STATES + 1), and whether one was not an integer. */
   distinct: Set<number>;
   fractional: boolean;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+// Per reading: a scratch array instead of a sorted copy (the report reads millions of values).
+const scratch = new Float64Array(RECENT);
+function median(xs: Float64Array, n: number): number {
+  scratch.set(xs);
+  const s = scratch.subarray(0, n).sort();
+  return s[Math.floor(n / 2)]!;
 }
 
 interface Conn {
@@ -177,14 +183,16 @@ export class ReportBuilder {
     if (r.kind !== 'message' || r.type !== 0x08 || r.register === undefined || !r.raw) return;
     let s = c.regs.get(r.register);
     if (!s) {
-      s = { stats: { register: r.register, name: r.registerName, unit: r.unit, count: 0, sizes: [], samples: [], points: [], breaks: 0, status: false, labels: {}, changes: [], changesOmitted: 0 }, stride: 1, seen: 0, recent: [], distinct: new Set(), fractional: false };
+      s = { stats: { register: r.register, name: r.registerName, unit: r.unit, count: 0, sizes: [], samples: [], points: [], breaks: 0, status: false, labels: {}, changes: [], changesOmitted: 0 }, chart: new ChartSeries(), recent: new Float64Array(RECENT), recentN: 0, recentAt: 0, distinct: new Set(), fractional: false };
       c.regs.set(r.register, s);
     }
     const st = s.stats;
     st.count++;
     if (!st.sizes.includes(r.raw.length)) st.sizes.push(r.raw.length);
-    const rawHex = Buffer.from(r.raw).toString('hex');
-    if (st.samples.length < MAX_SAMPLES && !st.samples.includes(rawHex)) st.samples.push(rawHex);
+    if (st.samples.length < MAX_SAMPLES) {
+      const rawHex = toHex(r.raw);
+      if (!st.samples.includes(rawHex)) st.samples.push(rawHex);
+    }
     const v = r.value;
     if (st.first === undefined) st.first = v;
     st.last = v;
@@ -198,28 +206,21 @@ export class ReportBuilder {
       let brk = s.lastSession !== session && s.lastUs !== undefined;
       if (s.lastUs !== undefined && !brk) {
         const dt = r.timeUs - s.lastUs;
-        const typical = s.recent.length >= 3 ? median(s.recent) : undefined;
+        const typical = s.recentN >= 3 ? median(s.recent, s.recentN) : undefined;
         brk = dt > (typical === undefined ? 60e6 : Math.max(3 * typical, typical + 5e6));
         if (!brk) {
-          s.recent.push(dt);
-          if (s.recent.length > RECENT) s.recent.shift();
+          s.recent[s.recentAt] = dt;
+          s.recentAt = (s.recentAt + 1) % RECENT;
+          if (s.recentN < RECENT) s.recentN++;
         }
       }
       if (brk) {
         st.breaks++;
-        st.points.push([Math.round((s.lastUs! + r.timeUs) / 2000), null]);
-        s.seen = 0; // the first value after a break is always drawn
+        s.chart.break(Math.round((s.lastUs! + r.timeUs) / 2000));
       }
       s.lastUs = r.timeUs;
       s.lastSession = session;
-      // Decimation: keep every stride-th value; when full, drop every other point and double the stride.
-      if (s.seen++ % s.stride === 0) {
-        st.points.push([ms, v]);
-        if (st.points.length >= 2 * MAX_POINTS) {
-          st.points = st.points.filter((p, i) => i % 2 === 0 || p[1] === null);
-          s.stride *= 2;
-        }
-      }
+      s.chart.add(ms, v);
       if (!Number.isInteger(v)) s.fractional = true;
       if (s.distinct.size <= MAX_STATES) s.distinct.add(v);
       // The text (made on demand): for the labels of unit-less values, and for each change kept.
@@ -268,6 +269,7 @@ export class ReportBuilder {
       });
       for (const s of c.regs.values()) {
         const st = s.stats;
+        st.points = s.chart.points();
         st.status = !s.fractional && s.distinct.size >= 1 && s.distinct.size <= MAX_STATES && (st.unit === undefined || Object.keys(st.labels).length > 0);
         if (!st.status) {
           st.changes = [];

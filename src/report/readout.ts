@@ -1,14 +1,14 @@
 /**
  * The report's "Instant Readout" section: per advertising device, how many adverts, whether and with
  * which key they were decoded (or why not), and per record field its readings over time, kept like the
- * register series (points decimated to at most MAX_POINTS, lines broken at silences; enum fields as
+ * register series (a ChartSeries of min/max buckets, lines broken at silences; enum fields as
  * steps with their changes). Memory: bounded by devices x fields.
  */
 import type { InstantReadout } from '../adverts/readout.js';
 import type { ReadoutField } from '../adverts/records.js';
 import { isoTimeMs } from '../output/time.js';
+import { ChartSeries } from './series.js';
 
-const MAX_POINTS = 2000;
 const MAX_CHANGES = 200;
 const MAX_DEVICES = 200;
 
@@ -51,8 +51,7 @@ export interface ReadoutDeviceReport {
 
 interface Series {
   stats: ReadoutFieldStats;
-  stride: number;
-  seen: number;
+  chart: ChartSeries;
   lastUs?: number;
   lastText?: string;
 }
@@ -102,7 +101,7 @@ export class ReadoutReportBuilder {
     for (const f of r.fields) {
       let s = d.series.get(f.id);
       if (!s) {
-        s = { stats: { id: f.id, name: f.name, kind: kindOf(f), count: 0, points: [], labels: {}, changes: [], changesOmitted: 0 }, stride: 1, seen: 0 };
+        s = { stats: { id: f.id, name: f.name, kind: kindOf(f), count: 0, points: [], labels: {}, changes: [], changesOmitted: 0 }, chart: new ChartSeries() };
         if (f.unit !== undefined) s.stats.unit = f.unit;
         d.series.set(f.id, s);
       }
@@ -119,17 +118,11 @@ export class ReadoutReportBuilder {
       if (st.kind === 'number' || st.kind === 'enum') {
         // Adverts come about once a second: a silence of a minute (out of range, the app connected) breaks the line.
         if (s.lastUs !== undefined && r.timeUs - s.lastUs > 60e6) {
-          st.points.push([Math.round((s.lastUs + r.timeUs) / 2000), null]);
-          s.seen = 0;
+          s.chart.break(Math.round((s.lastUs + r.timeUs) / 2000));
         }
         s.lastUs = r.timeUs;
-        if (s.seen++ % s.stride === 0) {
-          st.points.push([ms, num]);
-          if (st.points.length >= 2 * MAX_POINTS) {
-            st.points = st.points.filter((p, i) => i % 2 === 0 || p[1] === null);
-            s.stride *= 2;
-          }
-        }
+        if (num === null) s.chart.break(ms);
+        else s.chart.add(ms, num);
       }
       if ((st.kind === 'enum' || st.kind === 'flags') && f.text !== s.lastText) {
         if (st.changes.length < MAX_CHANGES) st.changes.push({ ms, frame: r.frame, text: f.text });
@@ -140,7 +133,7 @@ export class ReadoutReportBuilder {
   }
 
   build(): ReadoutDeviceReport[] {
-    const out = [...this.devices.values()].map((d) => ({ ...d.rep, fields: [...d.series.values()].map((s) => s.stats) }));
+    const out = [...this.devices.values()].map((d) => ({ ...d.rep, fields: [...d.series.values()].map((s) => ({ ...s.stats, points: s.chart.points() })) }));
     return out.sort((a, b) => a.firstFrame - b.firstFrame);
   }
 }
