@@ -73,6 +73,35 @@ export function attToNdjson(p: AttPdu): string {
   return s + '}';
 }
 
+const FRAME_KEY = Buffer.from('{"frame":');
+const VALUE_KEY = Buffer.from(',"value":"');
+const VALUE_END_FRAMES_KEY = Buffer.from('","frames":[');
+const FRAMES_KEY = Buffer.from(',"frames":[');
+const HANDLES_KEY = Buffer.from('],"handles":[');
+const END = Buffer.from(']}');
+const TRUNCATED_END = Buffer.from(',"truncated":true}');
+
+interface OpcodeBytes {
+  opcodeName: string;
+  handle?: number;
+  /** `,"opcode":82,"opcodeName":"Write Command","handle":39`. */
+  bytes: Buffer;
+}
+/** Opcode, its name and the handle, encoded once per (opcode, handle): a capture has a few dozen. */
+const opcodeCache = new Map<number, OpcodeBytes>();
+
+function opcodeBytes(p: AttPdu): Buffer {
+  const h = p.handle;
+  const key = h !== undefined && Number.isInteger(h) && h >= 0 && h < 0x1_0000 ? p.opcode * 0x1_0001 + h : p.opcode * 0x1_0001 + 0x1_0000;
+  let e = opcodeCache.get(key);
+  if (e === undefined || e.opcodeName !== p.opcodeName || e.handle !== h) {
+    if (opcodeCache.size >= 4096) opcodeCache.clear();
+    e = { opcodeName: p.opcodeName, handle: h, bytes: Buffer.from(`,"opcode":${p.opcode},"opcodeName":"${p.opcodeName}"${h !== undefined ? `,"handle":${h}` : ''}`, 'latin1') };
+    opcodeCache.set(key, e);
+  }
+  return e.bytes;
+}
+
 /** attToNdjson(p) and its newline, written into `w` byte by byte (the hot path of `vgatt att --format ndjson`). */
 export function writeAttNdjson(w: LineWriter, p: AttPdu): void {
   const f = p.fields as { handles?: number[] };
@@ -81,49 +110,42 @@ export function writeAttNdjson(w: LineWriter, p: AttPdu): void {
     if (k !== 'handles') return w.add(JSON.stringify(attToJson(p)));
     only++;
   }
-  if (only !== 1) return w.add(JSON.stringify(attToJson(p)));
+  // Opcodes and handles are bytes and 16-bit numbers as the ATT layer reads them; anything else is written by JSON.stringify.
+  if (only !== 1 || !(Number.isInteger(p.opcode) && p.opcode >= 0 && p.opcode < 0x100)) return w.add(JSON.stringify(attToJson(p)));
   if (p.file !== undefined) {
     w.ascii('{"file":');
     w.json(p.file);
     w.ascii(',"frame":');
-  } else w.ascii('{"frame":');
+  } else w.bytes(FRAME_KEY);
   w.uint(p.frame);
   writeLinkFields(w, p);
-  w.ascii(',"opcode":');
-  w.uint(p.opcode);
-  w.ascii(',"opcodeName":"');
-  w.ascii(p.opcodeName);
-  w.ascii('"');
-  if (p.handle !== undefined) {
-    w.ascii(',"handle":');
-    w.uint(p.handle);
-  }
+  w.bytes(opcodeBytes(p));
   if (p.uuid !== undefined) {
     w.ascii(',"uuid":');
     w.jsonCached(p.uuid);
   }
   if (p.value !== undefined) {
-    w.ascii(',"value":"');
+    w.bytes(VALUE_KEY);
     w.hex(p.value);
-    w.ascii('"');
-  }
-  w.ascii(',"frames":[');
+    w.bytes(VALUE_END_FRAMES_KEY);
+  } else w.bytes(FRAMES_KEY);
   const frames = p.frames;
   for (let i = 0; i < frames.length; i++) {
-    if (i) w.ascii(',');
+    if (i) w.byte(0x2c);
     w.uint(frames[i]!);
   }
-  w.ascii(']');
-  if (f.handles && f.handles.length > 0) {
-    w.ascii(',"handles":[');
-    for (let i = 0; i < f.handles.length; i++) {
-      if (i) w.ascii(',');
-      w.uint(f.handles[i]!);
+  const handles = f.handles;
+  if (handles && handles.length > 0) {
+    w.bytes(HANDLES_KEY);
+    for (let i = 0; i < handles.length; i++) {
+      if (i) w.byte(0x2c);
+      w.uint(handles[i]!);
     }
-    w.ascii(']');
   }
-  if (p.truncated) w.ascii(',"truncated":true');
-  w.ascii('}');
+  if (p.truncated) {
+    w.byte(0x5d);
+    w.bytes(TRUNCATED_END);
+  } else w.bytes(END);
   w.end();
 }
 

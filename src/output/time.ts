@@ -40,11 +40,53 @@ export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
   w.ascii('Z');
 }
 
+/** `,"time":"2020-11-23T19:14:08.`: the second's prefix with its key, encoded once per second. */
+let cachedTimeKeySecond = NaN;
+let cachedTimeKey = Buffer.alloc(0);
+
+interface LinkBytes {
+  session?: number;
+  device?: string;
+  direction: string;
+  /** `Z","connection":64,"session":1,"device":"…","direction":"host-to-device"`. */
+  bytes: Buffer;
+}
+/**
+ * The link fields after the time, encoded once per link: they repeat on every record of a connection,
+ * and writing them piece by piece was a good part of `vgatt att`'s time (issue 11).
+ */
+const linkCache = new Map<number, LinkBytes>();
+
 /**
  * The link fields every NDJSON record shares, in the contract's order, from `,"time":` on:
  * time, connection, session (when known), device (when known), direction.
  */
 export function writeLinkFields(w: LineWriter, r: { timeUs: number; connection: number; session?: number; device?: string; direction: string }): void {
+  const timeUs = r.timeUs;
+  const sec = Math.floor(timeUs / 1_000_000);
+  const frac = timeUs - sec * 1_000_000;
+  const c = r.connection;
+  // The common case, from caches; odd values (times no date can show, connection numbers that are not
+  // small integers) take the general path below.
+  if (Math.abs(timeUs) <= 8.64e18 && Number.isInteger(frac) && frac >= 0 && frac < 1_000_000 && Number.isInteger(c) && c >= 0 && c < 0x1_0000) {
+    if (sec !== cachedTimeKeySecond) {
+      cachedTimeKeySecond = sec;
+      cachedTimeKey = Buffer.from(`,"time":"${new Date(sec * 1000).toISOString().slice(0, 19)}.`, 'latin1');
+    }
+    w.bytes(cachedTimeKey);
+    w.padded(frac, 6);
+    const key = c * 4 + (r.direction === 'host-to-device' ? 0 : r.direction === 'device-to-host' ? 1 : 2);
+    let link = linkCache.get(key);
+    if (link === undefined || link.session !== r.session || link.device !== r.device || link.direction !== r.direction) {
+      if (linkCache.size >= 4096) linkCache.clear();
+      const session = r.session !== undefined ? `,"session":${r.session}` : '';
+      const device = r.device !== undefined ? `,"device":${JSON.stringify(r.device)}` : '';
+      link = { session: r.session, device: r.device, direction: r.direction, bytes: Buffer.from(`Z","connection":${c}${session}${device},"direction":"${r.direction}"`, 'utf8') };
+      linkCache.set(key, link);
+    }
+    w.bytes(link.bytes);
+    return;
+  }
   w.ascii(',"time":"');
   writeIsoTimeUs(w, r.timeUs);
   w.ascii('","connection":');

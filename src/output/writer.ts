@@ -60,6 +60,12 @@ export class LineWriter {
     this.buf[this.pos++] = NL;
   }
 
+  /** One byte (JSON punctuation). */
+  byte(x: number): void {
+    this.room(1);
+    this.buf[this.pos++] = x;
+  }
+
   /** A string known to be ASCII (JSON punctuation, keys, fixed names), written as is. */
   ascii(s: string): void {
     const n = s.length;

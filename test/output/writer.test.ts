@@ -132,3 +132,36 @@ test('output reaches the stream only on flush, in order, and a closed pipe ends 
   await w.flush();
   assert.equal(got.join(''), 'first line, longer than the chunk\nsecond\n');
 });
+
+test('att NDJSON with the link and opcode caches: interleaved links, sessions, devices, opcodes and odd values are JSON.stringify(attToJson(pdu))', async () => {
+  const pdu = fc.record({
+    frame: fc.integer({ min: 1, max: 2 ** 31 }),
+    frames: fc.array(fc.integer({ min: 1, max: 2 ** 31 }), { minLength: 1, maxLength: 3 }),
+    // Whole microseconds, fractions of one, and times no date can show.
+    timeUs: fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000_000 }), fc.double({ min: -1e19, max: 1e19, noNaN: true })),
+    connection: fc.oneof(fc.constantFrom(0x40, 0x41), fc.integer({ min: 0, max: 0xffff }), fc.constant(70_000)),
+    session: fc.option(fc.oneof(fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 ** 33 })), { nil: undefined }),
+    device: fc.option(fc.constantFrom('fd:d4:50:0f:6c:1b', 'c0:ff:ee:12:34:56', 'caf\u00e9 "q"\\'), { nil: undefined }),
+    direction: fc.constantFrom('host-to-device' as const, 'device-to-host' as const),
+    opcode: fc.constantFrom(0x52, 0x1b, 0x0a, 0x0b),
+    opcodeName: fc.constantFrom('Write Command', 'Handle Value Notification', 'Read Request'),
+    handle: fc.option(fc.constantFrom(0x24, 0x27, 0xffff), { nil: undefined }),
+    value: fc.option(fc.uint8Array({ maxLength: 20 }), { nil: undefined }),
+    handles: fc.array(fc.integer({ min: 1, max: 0xffff }), { maxLength: 2 }),
+    truncated: fc.boolean(),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(pdu, { minLength: 1, maxLength: 30 }), async (list) => {
+      const { w, text } = memoryWriter(64);
+      const want: string[] = [];
+      for (const x of list) {
+        const { handles, ...rest } = x;
+        const p = { ...rest, fields: { handles }, bytes: new Uint8Array(0) } as unknown as Parameters<typeof writeAttNdjson>[1];
+        writeAttNdjson(w, p);
+        want.push(JSON.stringify(attToJson(p)));
+      }
+      assert.equal(await text(), want.map((l) => l + '\n').join(''));
+    }),
+    { numRuns: 300 },
+  );
+});
