@@ -767,6 +767,7 @@ local function value_view(s, p, stop, n, profile, a, b, c)
     inst = uint_at(s, a, n), ia = a - p, il = b - a, reg = reg, ra = b - p, rl = c - b, va = q - p, vl = len,
     name = def and def.name, v = v, txt = txt, problem = problem, unit = sc and sc.u,
     info = (def and def.name or fmt("0x%04X", reg)) .. " = " .. txt,
+    noname = not def and fmt("Register 0x%04X is not in any profile", reg) or nil,
     label = fmt("Victron message: value: 0x%04X %s = %s", reg, def and def.name or "(unknown register)", txt),
   }
   if value_cached >= 4096 then value_cache, value_cached = {}, 0 end
@@ -775,15 +776,44 @@ local function value_view(s, p, stop, n, profile, a, b, c)
   return x
 end
 
+-- Whether the tree being built is shown (tree.visible: the GUI's details, tshark -V/-O/-T pdml).
+-- When it is not (tshark -T fields, display filters, columns, statistics), only the fields'
+-- values count: a field is added without a range (one Lua object less per field), except bytes
+-- fields, whose value is their range.
+local VIS = true
+
+-- Adds field fl with value v to it, over l bytes at offset o of T when the tree is shown.
+local function addv(it, fl, T, o, l, v)
+  if VIS then return it:add(fl, T(o, l), v) end
+  return it:add(fl, v)
+end
+
 local function show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c)
   local x = value_view(s, p, stop, n, profile, a, b, c)
   local o = p - base
   local it = root:add(f.message, T(o, stop - p))
+  if not vis then
+    -- Nobody sees this tree (tshark -T fields, display filters, columns, statistics): only the
+    -- fields' values count, so only bytes fields (whose value is their range) get a range.
+    it:add(f.type, 8)
+    it:add(f.instance, x.inst)
+    it:add(f.register, x.reg)
+    if x.name then it:add(f.register_name, x.name) else it:add_proto_expert_info(e.unknown_register, x.noname) end
+    if x.vl > 0 then
+      it:add(f.raw, T(o + x.va, x.vl))
+      if x.v ~= nil then it:add(f.value, x.v) end
+    end
+    if x.unit then it:add(f.unit, x.unit) end
+    it:add(f.value_text, x.txt)
+    if x.problem then it:add_proto_expert_info(e.bad_size, x.problem) end
+    if infos then infos[#infos + 1] = x.info end
+    return it
+  end
   it:add(f.type, T(o, 1))
   it:add(f.instance, T(o + x.ia, x.il), x.inst)
   local rr = T(o + x.ra, x.rl)
   it:add(f.register, rr, x.reg)
-  if x.name then it:add(f.register_name, rr, x.name) else it:add_proto_expert_info(e.unknown_register, fmt("Register 0x%04X is not in any profile", x.reg)) end
+  if x.name then it:add(f.register_name, rr, x.name) else it:add_proto_expert_info(e.unknown_register, x.noname) end
   if x.vl > 0 then
     local vr = T(o + x.va, x.vl)
     it:add(f.raw, vr)
@@ -802,28 +832,26 @@ local function show_message(root, s, p, stop, n, T, base, profile, infos, vis, a
   if t == 0x08 and a ~= nil then return show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c) end
   local name = OPCODES[t].name
   local it = root:add(f.message, T(p - base, stop - p))
-  it:add(f.type, T(p - base, 1))
+  addv(it, f.type, T, p - base, 1, t)
   if a == nil then
     local stop2, ok2
     stop2, ok2, a, b, c = parse(s, p, n)
   end
   local label
   if t ~= 0x01 and t ~= 0x02 then
-    it:add(f.instance, T(a - base, (b or stop) - a), (uint_at(s, a, n)))
+    addv(it, f.instance, T, a - base, (b or stop) - a, (uint_at(s, a, n)))
   end
   if t == 0x08 then
     local reg = uint_at(s, b, n)
     local def = register_def(profile, reg)
-    local rr = T(b - base, c - b)
-    it:add(f.register, rr, reg)
+    addv(it, f.register, T, b - base, c - b, reg)
     local hb = byte(s, c)
     local len, q = arg(s, c + 1, hb % 32, n)
     local raw = sub(s, q, q + len - 1)
-    if def then it:add(f.register_name, rr, def.name) else it:add_proto_expert_info(e.unknown_register, fmt("Register 0x%04X is not in any profile", reg)) end
-    local vr = T(q - base, len)
-    if len > 0 then it:add(f.raw, vr) end
+    if def then addv(it, f.register_name, T, b - base, c - b, def.name) else it:add_proto_expert_info(e.unknown_register, fmt("Register 0x%04X is not in any profile", reg)) end
+    if len > 0 then it:add(f.raw, T(q - base, len)) end
     local v, txt, problem = decode_value(def, raw)
-    if v ~= nil then it:add(f.value, vr, v) end
+    if v ~= nil then addv(it, f.value, T, q - base, len, v) end
     local sc = def and def.scalar
     if sc and sc.u then it:add(f.unit, sc.u) end
     it:add(f.value_text, txt)
@@ -837,10 +865,9 @@ local function show_message(root, s, p, stop, n, T, base, profile, infos, vis, a
     local i = 1
     while more(s, q, i, cnt) do
       local reg, r = uint_at(s, q, n)
-      local rr = T(q - base, r - q)
-      it:add(f.get_register, rr, reg)
+      addv(it, f.get_register, T, q - base, r - q, reg)
       local def = register_def(profile, reg)
-      if def then it:add(f.register_name, rr, def.name) end
+      if def then addv(it, f.register_name, T, q - base, r - q, def.name) end
       if regs then regs[#regs + 1] = fmt("0x%04X", reg) end
       q = r
       i = i + 1
@@ -851,22 +878,22 @@ local function show_message(root, s, p, stop, n, T, base, profile, infos, vis, a
     local sets = vis and {}
     pairs_ok(s, b, n, function(_, k, v)
       local reg = uint_at(s, k, n)
-      local rr = T(k - base, item(s, k, 0, n) - k)
-      it:add(f.set_register, rr, reg)
+      local kl = item(s, k, 0, n) - k
+      addv(it, f.set_register, T, k - base, kl, reg)
       local len, q = arg(s, v + 1, byte(s, v) % 32, n)
       it:add(f.set_raw, T(q - base, len))
       local def = register_def(profile, reg)
-      if def then it:add(f.register_name, rr, def.name) end
+      if def then addv(it, f.register_name, T, k - base, kl, def.name) end
       if sets then sets[#sets + 1] = fmt("0x%04X", reg) end
       return true
     end)
     if infos then infos[#infos + 1] = "set values" end
     if vis then label = "set values: " .. concat(sets, ",") end
   elseif t == 0x07 or t == 0x09 or t == 0x10 then
-    if t == 0x07 then it:add(f.answered, T(b - base, c - b), (uint_at(s, b, n))) end
-    if t == 0x09 then it:add(f.response_register, T(b - base, c - b), (uint_at(s, b, n))) end
+    if t == 0x07 then addv(it, f.answered, T, b - base, c - b, (uint_at(s, b, n))) end
+    if t == 0x09 then addv(it, f.response_register, T, b - base, c - b, (uint_at(s, b, n))) end
     local code = int_at(s, c, n)
-    it:add(f.response, T(c - base, stop - c), code)
+    addv(it, f.response, T, c - base, stop - c, code)
     if infos then infos[#infos + 1] = name .. " " .. code end
     if vis then label = name .. ": code " .. code end
   elseif infos then
@@ -898,6 +925,7 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, rs, infos, vi
   local n = #s
   local profile = ctx.profile
   local c = ctx.conn
+  local whole
   local out = function(kind, a, b, reason, pa, pb, pc)
     if b - 1 <= pre_len then
       -- All its bytes came before this piece: the record belongs to the frame of its last byte
@@ -906,8 +934,12 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, rs, infos, vi
       return
     end
     local T, base
-    if a > pre_len then T, base = tvb, pre_len + 1 else
-      T, base = ByteArray.new(sub(s, a, b - 1), true):tvb("Victron record"), a
+    if a > pre_len then T, base = tvb, pre_len + 1
+    elseif VIS then T, base = ByteArray.new(sub(s, a, b - 1), true):tvb("Victron record"), a
+    else
+      -- not shown: one tvb of the carried bytes and the piece serves every record of the frame
+      if whole == nil then whole = ByteArray.new(s, true):tvb("Victron record") end
+      T, base = whole, 1
     end
     local it
     if kind == K_MESSAGE then
@@ -938,7 +970,7 @@ local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, rs, infos, vi
     end
     if a <= pre_len then
       for _, fr in ipairs(frames_of(segs, pre_len, a, b, frame)) do
-        it:add(f.from, fr):set_generated()
+        if VIS then it:add(f.from, fr):set_generated() else it:add(f.from, fr) end
         if first_visit and fr ~= frame then
           if cont_of[fr] == nil then cont_of[fr] = frame end
         end
@@ -963,7 +995,7 @@ local function show_late(root, recs, profile, infos, vis)
       it:add_proto_expert_info(e.undecodable, r.reason)
       if infos then infos[#infos + 1] = "unknown bytes" end
     end
-    if #r.frames > 1 then for _, fr in ipairs(r.frames) do it:add(f.from, fr):set_generated() end end
+    if #r.frames > 1 then for _, fr in ipairs(r.frames) do if VIS then it:add(f.from, fr):set_generated() else it:add(f.from, fr) end end end
   end
 end
 
@@ -1049,6 +1081,7 @@ function victron.dissector(tvb, pinfo, tree)
   if ctx == nil then return 0 end
   pinfo.cols.protocol = "Victron"
   local vis = tree.visible
+  VIS = vis
   -- Info text only when columns are built (a Column prints its name when there are none).
   local infos = tostring(pinfo.cols.info) ~= "(info)" and {} or nil
   local root = tree:add(victron, tvb())
@@ -1103,7 +1136,7 @@ function victron.dissector(tvb, pinfo, tree)
   local late, cont = late_of[frame], cont_of[frame]
   if late then show_late(root, late, ctx.profile, infos, vis) end
   if cont then
-    root:add(f.continued, cont):set_generated()
+    if VIS then root:add(f.continued, cont):set_generated() else root:add(f.continued, cont) end
     if infos then infos[#infos + 1] = "continued in frame " .. cont end
   end
   if infos and #infos > 0 then pinfo.cols.info:append(" " .. concat(infos, "; ")) end

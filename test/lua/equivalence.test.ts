@@ -21,7 +21,7 @@ import { capturesIn, REPO, SHARED_CAPTURES, tshark } from '../helpers/tshark.js'
 import { profiles } from '../helpers/decode.js';
 import { att, disconnectionComplete, hex, leConnectionComplete, writeBtsnoop } from '../helpers/capture-writer.js';
 import { discovery, Session } from '../helpers/session.js';
-import { decodeView, LUA, luaView, type FrameView } from './records.js';
+import { COLUMN_FIELDS, decodeView, LUA, luaColumnView, luaView, only, type FrameView } from './records.js';
 
 function same(lua: Map<number, FrameView>, ts: Map<number, FrameView>, what: string): void {
   const frames = (m: Map<number, FrameView>) => [...m.keys()].sort((a, b) => a - b);
@@ -35,6 +35,8 @@ async function equivalent(file: string): Promise<void> {
   same(luaView(file, []), ts.onTime, 'one pass');
   same(luaView(file, ['-2']), ts.onTime, 'two passes');
   same(luaView(file, ['-2', '-Y', 'victron']), ts.all, 'two passes, -Y victron');
+  // Summary output (no visible tree: the path of the GUI's packet list and of display filters)
+  same(luaColumnView(file, []), only(ts.onTime, COLUMN_FIELDS), 'one pass, unseen tree (custom columns)');
 }
 
 test('dissector/victron.lua is the generator output of the shipped profiles', () => {

@@ -47,6 +47,52 @@ export function luaView(file: string, args: string[], lua = LUA): Map<number, Fr
   return frames;
 }
 
+/** Fields whose display has no space: read back from custom columns (one line per frame, space-separated). */
+export const COLUMN_FIELDS = FIELDS.filter((x) => x !== 'type' && x !== 'answered_type' && x !== 'control');
+
+/**
+ * The dissector's records per frame as custom columns show them: tshark's summary output builds no
+ * visible tree (tree.visible is false, as in the GUI's packet list and display filtering), so this
+ * reads the dissector's path for unseen trees, where fields carry values without byte ranges.
+ */
+export function luaColumnView(file: string, args: string[], lua = LUA): Map<number, FrameView> {
+  const format = ['"No."', '"%m"', ...COLUMN_FIELDS.flatMap((x) => [`"${x}"`, `"%Cus:victron.${x}"`])].join(',');
+  const out = tshark(['-X', `lua_script:${lua}`, '-r', file, ...args, '-o', `gui.column.format:${format}`]);
+  const frames = new Map<number, FrameView>();
+  for (const line of out.split('\n')) {
+    if (!line.trim()) continue;
+    const [frame, ...cols] = line.trimStart().split(' ');
+    if (cols.length !== COLUMN_FIELDS.length) throw new Error(`unexpected column line: ${line}`);
+    if (cols.every((c) => !c)) continue;
+    const v: FrameView = {};
+    COLUMN_FIELDS.forEach((name, i) => {
+      if (!cols[i]) return;
+      let list = cols[i]!.split(',');
+      if (name === 'value') list = list.map(num);
+      if (name === 'from_frame') list = list.sort((a, b) => Number(a) - Number(b));
+      if (name === 'set_raw') list = list.map((x) => (x === '<MISSING>' ? '' : x));
+      v[name] = list;
+    });
+    frames.set(Number(frame), v);
+  }
+  return frames;
+}
+
+/**
+ * Only the given fields of each frame (frames left with none dropped), as a column shows them:
+ * Wireshark cuts a bytes value longer than 36 bytes to its first 36 and an ellipsis.
+ */
+export function only(view: Map<number, FrameView>, fields: readonly string[]): Map<number, FrameView> {
+  const out = new Map<number, FrameView>();
+  const cut = (x: string) => (/^[0-9a-f]{73,}$/.test(x) ? x.slice(0, 72) + '…' : x);
+  for (const [frame, v] of view) {
+    const w: FrameView = {};
+    for (const k of fields) if (v[k]) w[k] = v[k]!.map(cut);
+    if (Object.keys(w).length) out.set(frame, w);
+  }
+  return out;
+}
+
 export interface DecodeView {
   /** Every record's frame summary. */
   all: Map<number, FrameView>;
