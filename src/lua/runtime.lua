@@ -611,6 +611,7 @@ local pre_of, segs_of, cont_of, late_of, trunc_of = {}, {}, {}, {}, {}
 local rs_of = {}
 local NOSEGS = {}
 local value_cache, value_cached = {}, 0
+local get_cache, get_cached = {}, 0
 local last_frame = 0   -- highest frame whose bytes went into the state
 local finalized = false
 local by_device = {}   -- device address -> the discovery (disc table) of its latest connection with one
@@ -624,6 +625,7 @@ function victron.init()
   pre_of, segs_of, cont_of, late_of, trunc_of = {}, {}, {}, {}, {}
   rs_of = {}
   value_cache, value_cached = {}, 0
+  get_cache, get_cached = {}, 0
   last_frame = 0
   finalized = false
 end
@@ -755,8 +757,10 @@ end
 -- same values, so the decoding and the label are done once (value_cache, bounded: emptied when full).
 
 local function value_view(s, p, stop, n, profile, a, b, c)
-  local key = (profile or "") .. sub(s, p, stop - 1)
-  local x = value_cache[key]
+  local bytes = sub(s, p, stop - 1)
+  local pc = value_cache[profile or ""]
+  if pc == nil then pc = {}; value_cache[profile or ""] = pc end
+  local x = pc[bytes]
   if x then return x end
   local reg = uint_at(s, b, n)
   local def = register_def(profile, reg)
@@ -764,14 +768,18 @@ local function value_view(s, p, stop, n, profile, a, b, c)
   local v, txt, problem = decode_value(def, sub(s, q, q + len - 1))
   local sc = def and def.scalar
   x = {
-    inst = uint_at(s, a, n), ia = a - p, il = b - a, reg = reg, ra = b - p, rl = c - b, va = q - p, vl = len,
+    bytes = bytes, inst = uint_at(s, a, n), ia = a - p, il = b - a, reg = reg, ra = b - p, rl = c - b, va = q - p, vl = len,
     name = def and def.name, v = v, txt = txt, problem = problem, unit = sc and sc.u,
     info = (def and def.name or fmt("0x%04X", reg)) .. " = " .. txt,
     noname = not def and fmt("Register 0x%04X is not in any profile", reg) or nil,
     label = fmt("Victron message: value: 0x%04X %s = %s", reg, def and def.name or "(unknown register)", txt),
   }
-  if value_cached >= 4096 then value_cache, value_cached = {}, 0 end
-  value_cache[key] = x
+  if value_cached >= 4096 then
+    value_cache, value_cached = {}, 0
+    pc = {}
+    value_cache[profile or ""] = pc
+  end
+  pc[bytes] = x
   value_cached = value_cached + 1
   return x
 end
@@ -791,7 +799,9 @@ end
 local function show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c)
   local x = value_view(s, p, stop, n, profile, a, b, c)
   local o = p - base
-  local it = root:add(f.message, T(o, stop - p))
+  local it
+  -- shown: the value and the label in one call (the bytes are those of the range)
+  if vis then it = root:add(f.message, T(o, stop - p), x.bytes, x.label) else it = root:add(f.message, T(o, stop - p)) end
   if not vis then
     -- Nobody sees this tree (tshark -T fields, display filters, columns, statistics): only the
     -- fields' values count, so only bytes fields (whose value is their range) get a range.
@@ -823,13 +833,66 @@ local function show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, 
   it:add(f.value_text, x.txt)
   if x.problem then it:add_proto_expert_info(e.bad_size, x.problem) end
   if infos then infos[#infos + 1] = x.info end
-  if vis then it:set_text(x.label) end
+  return it
+end
+
+-- What the tree shows for a get values (0x05, the app's half of a capture), cached like values.
+
+local function get_view(s, p, stop, n, profile, a, b)
+  local bytes = sub(s, p, stop - 1)
+  local pc = get_cache[profile or ""]
+  if pc == nil then pc = {}; get_cache[profile or ""] = pc end
+  local x = pc[bytes]
+  if x then return x end
+  local regs, hex = {}, {}
+  local q, cnt = array_at(s, b, n)
+  local i = 1
+  while more(s, q, i, cnt) do
+    local reg, r = uint_at(s, q, n)
+    local def = register_def(profile, reg)
+    regs[#regs + 1] = { reg = reg, o = q - p, l = r - q, name = def and def.name }
+    hex[#hex + 1] = fmt("0x%04X", reg)
+    q = r
+    i = i + 1
+  end
+  x = { bytes = bytes, inst = uint_at(s, a, n), ia = a - p, il = b - a, regs = regs, label = "Victron message: get values: " .. concat(hex, ",") }
+  if get_cached >= 4096 then
+    get_cache, get_cached = {}, 0
+    pc = {}
+    get_cache[profile or ""] = pc
+  end
+  pc[bytes] = x
+  get_cached = get_cached + 1
+  return x
+end
+
+local function show_get(root, s, p, stop, n, T, base, profile, infos, vis, a, b)
+  local x = get_view(s, p, stop, n, profile, a, b)
+  local o = p - base
+  local it
+  if vis then it = root:add(f.message, T(o, stop - p), x.bytes, x.label) else it = root:add(f.message, T(o, stop - p)) end
+  addv(it, f.type, T, o, 1, 5)
+  addv(it, f.instance, T, o + x.ia, x.il, x.inst)
+  local regs = x.regs
+  for i = 1, #regs do
+    local r = regs[i]
+    if vis then
+      local rr = T(o + r.o, r.l)
+      it:add(f.get_register, rr, r.reg)
+      if r.name then it:add(f.register_name, rr, r.name) end
+    else
+      it:add(f.get_register, r.reg)
+      if r.name then it:add(f.register_name, r.name) end
+    end
+  end
+  if infos then infos[#infos + 1] = "get values" end
   return it
 end
 
 local function show_message(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c)
   local t = byte(s, p)
   if t == 0x08 and a ~= nil then return show_value(root, s, p, stop, n, T, base, profile, infos, vis, a, b, c) end
+  if t == 0x05 and a ~= nil then return show_get(root, s, p, stop, n, T, base, profile, infos, vis, a, b) end
   local name = OPCODES[t].name
   local it = root:add(f.message, T(p - base, stop - p))
   addv(it, f.type, T, p - base, 1, t)
