@@ -74,6 +74,8 @@ export class AclReassembler {
       return undefined;
     }
     const need = 4 + (body[0]! | (body[1]! << 8));
+    // The common case, a whole L2CAP frame in one fragment: no partial state.
+    if (body.length >= need) return { connection, cid: body[2]! | (body[3]! << 8), payload: body.subarray(4, need), frames: [frame], truncated: false };
     const p: Partial = { parts: [body.length > need ? body.subarray(0, need) : body], have: Math.min(body.length, need), need, frames: [frame] };
     if (p.have >= need || cut) return this.frame(connection, p, cut);
     this.partials.set(key, p);
