@@ -153,7 +153,7 @@ export async function scanVictron(paths: string | string[], opts: DecodeScanOpti
             for (const e of events) for (const r of decoder.pushEvent(e)) out.push(r);
             events.length = 0;
           }
-          if (pdu) for (const r of decoder.pushAtt(pdu)) out.push(r);
+          if (pdu) decoder.pushAtt(pdu, out);
         } catch (e) {
           events.length = 0;
           unreadable(reader, rec, e);

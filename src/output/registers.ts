@@ -11,8 +11,8 @@ const h4 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(4, '0');
 /** The text of a scalar or bit field holding `raw`, whose value (scalarFieldValue) is `value`. */
 export function scalarFieldText(f: RegisterField, raw: number, value: number | null = scalarFieldValue(f, raw)): string {
   if (f.special !== undefined || f.enum !== undefined) {
-    const key = String(raw);
-    const label = f.special?.[key] ?? f.enum?.[key];
+    // Indexed by the number itself: the same key as String(raw).
+    const label = f.special?.[raw] ?? f.enum?.[raw];
     if (label !== undefined) return label;
   }
   if (f.format === 'productId') return formatProductId(raw);

@@ -1,6 +1,7 @@
 import type { ControlInfo, VictronRecord } from '../victron/index.js';
 import type { LinkDirection } from '../bluetooth/types.js';
 import { registerText } from './registers.js';
+import { isPlainScalar, scaleDecimals } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, writeLinkFields } from './time.js';
@@ -140,16 +141,57 @@ export function victronToNdjson(r: VictronRecord): string {
   return s + '}';
 }
 
+/** `{"kind":"...","frame":` per kind. */
+const KIND_HEAD: Record<string, Buffer> = {};
+/** `,"type":N,"typeName":"..."` per opcode, with the name it was made for. */
+const TYPE_FIELDS: ({ name: string; bytes: Buffer } | undefined)[] = [];
+/** `,"register":N,"registerName":"..."` per register, with the name it was made for (profiles may name a register differently). */
+const REGISTER_FIELDS = new Map<number, { name: string; bytes: Buffer }>();
+
+function typeFields(type: number, name: string): Buffer {
+  const c = TYPE_FIELDS[type];
+  if (c !== undefined && c.name === name) return c.bytes;
+  const bytes = Buffer.from(`,"type":${type},"typeName":${q(name)}`, 'utf8');
+  if (Number.isInteger(type) && type >= 0 && type < 256) TYPE_FIELDS[type] = { name, bytes };
+  return bytes;
+}
+
+function registerFields(register: number, name: string): Buffer {
+  const c = REGISTER_FIELDS.get(register);
+  if (c !== undefined && c.name === name) return c.bytes;
+  const bytes = Buffer.from(`,"register":${register},"registerName":${q(name)}`, 'utf8');
+  if (REGISTER_FIELDS.size < 65536) REGISTER_FIELDS.set(register, { name, bytes });
+  return bytes;
+}
+
+/**
+ * The text of a register value whose definition is one plain number (no labels, ids or bits: most
+ * values), written as bytes: the number as the text shows it and its unit. False for anything else
+ * (victronText makes those). The same text as registerText.
+ */
+function writePlainValueText(w: LineWriter, r: VictronRecord): boolean {
+  const def = r.def;
+  const v = r.value;
+  if (def === undefined || typeof v !== 'number' || def.fields.length !== 1 || r.raw === undefined) return false;
+  const f = def.fields[0]!;
+  if (f.special !== undefined || f.enum !== undefined || f.format !== undefined || f.bits !== undefined || !isPlainScalar(def, r.raw)) return false;
+  w.ascii(',"text":"');
+  if (f.scale) w.ascii(v.toFixed(scaleDecimals(f.scale)));
+  else w.numText(v);
+  if (f.unit) w.jsonTail(' ' + f.unit);
+  else w.ascii('"');
+  return true;
+}
+
 /** victronToNdjson(r) and its newline, written into `w` byte by byte (the hot path of `vgatt decode --format ndjson`). */
 export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
-  w.ascii('{"kind":"');
-  w.ascii(r.kind);
-  w.ascii('"');
   if (r.file !== undefined) {
-    w.ascii(',"file":');
+    w.ascii('{"kind":"');
+    w.ascii(r.kind);
+    w.ascii('","file":');
     w.json(r.file);
-  }
-  w.ascii(',"frame":');
+    w.ascii(',"frame":');
+  } else w.bytes((KIND_HEAD[r.kind] ??= Buffer.from(`{"kind":"${r.kind}","frame":`, 'latin1')));
   w.uint(r.frame);
   w.ascii(',"frames":[');
   const frames = r.frames;
@@ -159,25 +201,31 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   }
   w.ascii(']');
   writeLinkFields(w, r);
-  if (r.type !== undefined) {
-    w.ascii(',"type":');
-    w.numText(r.type);
-  }
-  if (r.typeName !== undefined) {
-    w.ascii(',"typeName":');
-    w.jsonCached(r.typeName);
+  if (r.type !== undefined && r.typeName !== undefined) w.bytes(typeFields(r.type, r.typeName));
+  else {
+    if (r.type !== undefined) {
+      w.ascii(',"type":');
+      w.numText(r.type);
+    }
+    if (r.typeName !== undefined) {
+      w.ascii(',"typeName":');
+      w.jsonCached(r.typeName);
+    }
   }
   if (r.instance !== undefined) {
     w.ascii(',"instance":');
     w.numText(r.instance);
   }
-  if (r.register !== undefined) {
-    w.ascii(',"register":');
-    w.numText(r.register);
-  }
-  if (r.registerName !== undefined) {
-    w.ascii(',"registerName":');
-    w.jsonCached(r.registerName);
+  if (r.register !== undefined && r.registerName !== undefined && Number.isInteger(r.register)) w.bytes(registerFields(r.register, r.registerName));
+  else {
+    if (r.register !== undefined) {
+      w.ascii(',"register":');
+      w.numText(r.register);
+    }
+    if (r.registerName !== undefined) {
+      w.ascii(',"registerName":');
+      w.jsonCached(r.registerName);
+    }
   }
   if (r.raw) {
     w.ascii(',"raw":"');
@@ -207,10 +255,12 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.ascii(',"response":');
     w.numText(r.response);
   }
-  const text = victronText(r);
-  if (text !== undefined) {
-    w.ascii(',"text":');
-    w.json(text);
+  if (!writePlainValueText(w, r)) {
+    const text = victronText(r);
+    if (text !== undefined) {
+      w.ascii(',"text":');
+      w.json(text);
+    }
   }
   if (r.latencyMs !== undefined) {
     w.ascii(',"latencyMs":');

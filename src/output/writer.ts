@@ -19,6 +19,7 @@ export class LineWriter {
   private queuedBytes = 0;
   /** JSON string literals already encoded (names, units, typeNames: a handful of distinct values). */
   private jsonCache = new Map<string, Buffer>();
+  private tailCache = new Map<string, Buffer>();
   closed = false;
 
   constructor(private readonly out: Writable, private readonly chunk = 1 << 16) {
@@ -167,6 +168,16 @@ export class LineWriter {
     if (enc === undefined) {
       enc = Buffer.from(JSON.stringify(s), 'utf8');
       if (this.jsonCache.size < 4096) this.jsonCache.set(s, enc);
+    }
+    this.bytes(enc);
+  }
+
+  /** The rest of a JSON string literal: `s` escaped and the closing quote (cached like jsonCached: units and such). */
+  jsonTail(s: string): void {
+    let enc = this.tailCache.get(s);
+    if (enc === undefined) {
+      enc = Buffer.from(JSON.stringify(s).slice(1), 'utf8');
+      if (this.tailCache.size < 4096) this.tailCache.set(s, enc);
     }
     this.bytes(enc);
   }

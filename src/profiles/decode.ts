@@ -26,6 +26,19 @@ export function scaleDecimals(scale: number | undefined): number {
 const decimals = new Map<number, number>();
 
 function readInt(b: Uint8Array, o: number, type: ScalarType): number {
+  // The common sizes first, without a table lookup or string test per value.
+  switch (type) {
+    case 'un8':
+      return b[o]!;
+    case 'un16':
+      return b[o]! | (b[o + 1]! << 8);
+    case 'sn16':
+      return ((b[o]! | (b[o + 1]! << 8)) << 16) >> 16;
+    case 'un32':
+      return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+    case 'sn32':
+      return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+  }
   const n = SIZES[type];
   if (type === 'float') return new DataView(b.buffer, b.byteOffset + o, 4).getFloat32(0, true);
   if (n === 8) {
@@ -61,8 +74,9 @@ export type FieldRaw = number | Uint8Array;
  * scale's decimals).
  */
 export function scalarFieldValue(f: RegisterField, raw: number): number | null {
-  if (f.special !== undefined && f.special[String(raw)] !== undefined) return null;
-  if (f.scale && !(f.enum !== undefined && f.enum[String(raw)] !== undefined) && f.format !== 'productId' && f.format !== 'register' && !f.bits) {
+  // Indexed by the number itself: the same key as String(raw), without making the string.
+  if (f.special !== undefined && f.special[raw] !== undefined) return null;
+  if (f.scale && !(f.enum !== undefined && f.enum[raw] !== undefined) && f.format !== 'productId' && f.format !== 'register' && !f.bits) {
     return Number((raw * f.scale).toFixed(scaleDecimals(f.scale)));
   }
   return raw;

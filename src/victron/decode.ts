@@ -5,10 +5,10 @@
  * requests.
  */
 import type { AttPdu, BluetoothEvent, LinkDirection } from '../bluetooth/types.js';
-import { chooseProfile, decodeRegisterValue, type CharacteristicRole, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
+import { chooseProfile, decodeRegisterValue, isPlainScalar, plainScalarRaw, scalarFieldValue, type CharacteristicRole, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
 import { decodeControl, type ControlInfo } from './control.js';
 import { parseMessage, type VictronMessageBody } from './message.js';
-import { TransferReassembler, type PieceRange, type StreamOutput } from './stream.js';
+import { TransferReassembler, type Piece, type PieceRange, type StreamOutput } from './stream.js';
 
 export interface VictronRecord {
   kind: 'message' | 'control' | 'unknown' | 'padding';
@@ -81,6 +81,9 @@ interface PendingReq {
 
 interface ConnState {
   key: string;
+  /** The keys of the connection's two transfer streams (host-to-device, device-to-host). */
+  toDevice: string;
+  toHost: string;
   connection: number;
   session?: number;
   device?: string;
@@ -95,7 +98,8 @@ interface ConnState {
   nameFrom?: string;
   productId?: number;
   productFrom?: string;
-  pending: Map<string, PendingReq[]>;
+  /** Requests waiting for their reply, by regKey/typeKey. */
+  pending: Map<number, PendingReq[]>;
   /** Read Response values by handle, kept until the GAP name is known (reads often precede discovery). */
   reads?: Map<number, Uint8Array>;
 }
@@ -119,6 +123,16 @@ interface DeviceIdentity {
   nameFrom?: string;
   productId?: number;
   productFrom?: string;
+}
+
+/** The pending-request key of a register (0x05/0x06 asked, 0x08/0x09 answer): numbers, not strings made per record. */
+function regKey(instance: number | undefined, register: number | undefined): number {
+  return register === undefined ? -1 : (instance ?? 0x10000) * 0x10000 + register;
+}
+
+/** The pending-request key of an opcode answered by type (0x07 response, 0x0d path list); below every regKey. */
+function typeKey(instance: number | undefined, type: number | undefined): number {
+  return type === undefined || type > 0xffff ? -2 : -3 - ((instance ?? 0x10000) * 0x10000 + type);
 }
 
 /** A read value that is a device name: printable UTF-8 text, no control bytes. */
@@ -151,6 +165,9 @@ function isVictronPiece(v: Uint8Array): boolean {
 
 export class VictronDecoder {
   private streams = new TransferReassembler();
+  /** Reused for every piece and every push's output (the reassembler keeps neither). */
+  private piece: Piece = { bytes: new Uint8Array(0), frame: 0, timeUs: 0, role: 'data' };
+  private got: StreamOutput[] = [];
   private conns = new Map<string, ConnState>();
   private uuidRoles = new Map<string, CharacteristicRole>();
   private layouts: { control: number; lastData: number; data: number }[];
@@ -182,7 +199,7 @@ export class VictronDecoder {
     const key = pdu.session !== undefined ? `s${pdu.session}` : `${pdu.connection}/${pdu.device ?? '?'}`;
     let c = this.conns.get(key);
     if (!c) {
-      c = { key, connection: pdu.connection, device: pdu.device, roles: new Map(), pending: new Map() };
+      c = { key, toDevice: `${key}/host-to-device`, toHost: `${key}/device-to-host`, connection: pdu.connection, device: pdu.device, roles: new Map(), pending: new Map() };
       if (pdu.session !== undefined) c.session = pdu.session;
       const known = pdu.device !== undefined ? this.identities.get(pdu.device) : undefined;
       if (known) Object.assign(c, known);
@@ -298,8 +315,8 @@ export class VictronDecoder {
     return { connection: c.connection, session: c.session, device: c.device, direction, handle, profile: (c.profile ?? this.fallback)?.id };
   }
 
-  /** Feeds one ATT PDU; returns the Victron records it completed. */
-  pushAtt(pdu: AttPdu): VictronRecord[] {
+  /** Feeds one ATT PDU; returns the Victron records it completed (appended to `out` when given). */
+  pushAtt(pdu: AttPdu, out: VictronRecord[] = []): VictronRecord[] {
     const c = this.conn(pdu);
     // What the GATT layer tells about the device: its GAP name (Device Name, 2a00), even when it
     // was read before the discovery that says which handle holds it.
@@ -322,13 +339,13 @@ export class VictronDecoder {
       for (const [h, val] of c.reads) if (this.opts.uuidOf(c.connection, c.device, h) === '2a00') this.setName(c, val, `read on handle 0x${h.toString(16).padStart(4, '0')}, Device Name 2a00 by discovery`);
     }
     const role = this.role(c, pdu);
-    if (!role || pdu.handle === undefined) return [];
+    if (!role || pdu.handle === undefined) return out;
     const v = pdu.value;
     if (role === 'control') {
       const isRead = pdu.opcode === 0x0b;
-      if (!v || !(pdu.opcode === 0x52 || pdu.opcode === 0x12 || pdu.opcode === 0x1b || pdu.opcode === 0x1d || isRead)) return [];
+      if (!v || !(pdu.opcode === 0x52 || pdu.opcode === 0x12 || pdu.opcode === 0x1b || pdu.opcode === 0x1d || isRead)) return out;
       const ci = decodeControl(v, pdu.direction, isRead);
-      return [{
+      out.push({
         kind: ci.known ? 'control' : 'unknown',
         frame: pdu.frame,
         frames: pdu.frames,
@@ -340,12 +357,12 @@ export class VictronDecoder {
         bytes: v,
         ranges: [{ frame: pdu.frame, start: 0, end: v.length }],
         ...(ci.known ? {} : { reason: 'unknown Control bytes' }),
-      }];
+      });
+      return out;
     }
     const carries = pdu.direction === 'host-to-device' ? pdu.opcode === 0x52 || pdu.opcode === 0x12 : pdu.opcode === 0x1b || pdu.opcode === 0x1d;
-    if (!carries || !v) return [];
-    const stream = `${c.key}/${pdu.direction}`;
-    const out: VictronRecord[] = [];
+    if (!carries || !v) return out;
+    const stream = pdu.direction === 'host-to-device' ? c.toDevice : c.toHost;
     if (pdu.truncated) {
       // The capture kept only the start of this value (snap length, Android filtered log): it cannot
       // be framed, and whatever was pending in the transfer is cut too.
@@ -353,9 +370,14 @@ export class VictronDecoder {
       out.push({ kind: 'unknown', frame: pdu.frame, frames: [pdu.frame], timeUs: pdu.timeUs, connection: c.connection, session: c.session, device: c.device, direction: pdu.direction, handle: pdu.handle, profile: (c.profile ?? this.fallback)?.id, bytes: v, ranges: [{ frame: pdu.frame, start: 0, end: v.length }], reason: 'ATT value cut short by the capture (snap length or Android filtered log)' });
       return out;
     }
-    for (const r of this.streams.push(stream, { bytes: v, frame: pdu.frame, timeUs: pdu.timeUs, role: role === 'lastData' ? 'lastData' : 'data' })) {
-      this.toRecords(c, pdu.direction, pdu.handle, r, out);
-    }
+    const piece = this.piece;
+    piece.bytes = v;
+    piece.frame = pdu.frame;
+    piece.timeUs = pdu.timeUs;
+    piece.role = role === 'lastData' ? 'lastData' : 'data';
+    const got = this.streams.push(stream, piece, this.got);
+    for (let i = 0; i < got.length; i++) this.toRecords(c, pdu.direction, pdu.handle, got[i]!, out);
+    got.length = 0;
     return out;
   }
 
@@ -373,7 +395,6 @@ export class VictronDecoder {
     // Built field by field (no spreads): this is the hot path of `vgatt decode`.
     const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
     if (m.problems.length) common.problem = m.problems.join('; ');
-    const regName = (id: number) => profile?.register(id)?.name;
     switch (m.type) {
       case 0x08:
         // The bulk of a capture.
@@ -381,10 +402,10 @@ export class VictronDecoder {
           if (m.raw) this.registerValue(common, profile, m.register, m.raw);
           else {
             common.register = m.register;
-            common.registerName = regName(m.register);
+            common.registerName = this.regName(profile, m.register);
           }
           if (m.register === 0x0100 && m.raw && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
-          if (c.pending.size > 0) this.answer(c, `${m.instance}/r${m.register}`, common, [0x05]);
+          if (c.pending.size > 0) this.answer(c, regKey(m.instance, m.register), common, 0x05);
         }
         out.push(common);
         return;
@@ -392,10 +413,10 @@ export class VictronDecoder {
         if (m.registers && m.registers.length > 0) {
           for (const reg of m.registers) {
             // A fresh literal per register (object spread is slow on this hot path).
-            const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: common.profile, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: regName(reg) };
+            const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: common.profile, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: this.regName(profile, reg) };
             if (common.problem) rec.problem = common.problem;
             out.push(rec);
-            this.addPending(c, `${m.instance}/r${reg}`, r, m, reg);
+            this.addPending(c, regKey(m.instance, reg), r, m, reg);
           }
         } else out.push(common);
         return;
@@ -405,19 +426,19 @@ export class VictronDecoder {
             const rec: VictronRecord = { ...common };
             this.registerValue(rec, profile, e.register, e.raw);
             out.push(rec);
-            this.addPending(c, `${m.instance}/r${e.register}`, r, m, e.register);
+            this.addPending(c, regKey(m.instance, e.register), r, m, e.register);
           }
         } else out.push(common);
         return;
       case 0x09: {
-        const rec: VictronRecord = { ...common, register: m.register, registerName: m.register !== undefined ? regName(m.register) : undefined, response: m.response };
-        this.answer(c, `${m.instance}/r${m.register}`, rec, [0x05, 0x06]);
+        const rec: VictronRecord = { ...common, register: m.register, registerName: m.register !== undefined ? this.regName(profile, m.register) : undefined, response: m.response };
+        this.answer(c, regKey(m.instance, m.register), rec, 0x05, 0x06);
         out.push(rec);
         return;
       }
       case 0x07: {
         const rec: VictronRecord = { ...common, response: m.response, answered: m.answeredType };
-        this.answer(c, `${m.instance}/t${m.answeredType}`, rec, [m.answeredType ?? -1]);
+        this.answer(c, typeKey(m.instance, m.answeredType), rec, m.answeredType ?? -1);
         out.push(rec);
         return;
       }
@@ -427,14 +448,14 @@ export class VictronDecoder {
       case 0x0b:
       case 0x0c:
         out.push({ ...common, ...(m.pathIndexes ? { value: m.pathIndexes } : m.pathEntries ? { value: m.pathEntries } : {}) });
-        this.addPending(c, `${m.instance}/t${m.type}`, r, m);
+        this.addPending(c, typeKey(m.instance, m.type), r, m);
         return;
       case 0x02:
         out.push({ ...common, value: m.devices ?? null });
         return;
       case 0x0d:
         out.push({ ...common, value: m.pathList ?? null });
-        this.answer(c, `${m.instance}/t${0x0a}`, out[out.length - 1]!, [0x0a]);
+        this.answer(c, typeKey(m.instance, 0x0a), out[out.length - 1]!, 0x0a);
         return;
       case 0x0e:
         out.push({ ...common, value: { index: m.pathIndex, path: m.text } });
@@ -460,36 +481,56 @@ export class VictronDecoder {
     this.chooseFor(c);
   }
 
+  private regName(profile: ResolvedProfile | undefined, id: number): string | undefined {
+    return profile?.register(id)?.name;
+  }
+
   /** A register's value (0x08 value, an entry of 0x06 set), decoded by the profile, into `rec`: the one place that does it. */
   private registerValue(rec: VictronRecord, profile: ResolvedProfile | undefined, register: number, raw: Uint8Array): void {
     const def = profile?.register(register);
-    const d = decodeRegisterValue(def, raw);
     rec.register = register;
     rec.raw = raw;
-    rec.value = d.value;
     if (def) {
       rec.registerName = def.name;
       rec.def = def;
     }
+    if (def !== undefined && isPlainScalar(def, raw)) {
+      // The common case, without the general decoder's result object.
+      const f = def.fields[0]!;
+      rec.value = scalarFieldValue(f, plainScalarRaw(def, raw));
+      if (f.unit) rec.unit = f.unit;
+      return;
+    }
+    const d = decodeRegisterValue(def, raw);
+    rec.value = d.value;
     if (d.unit) rec.unit = d.unit;
     if (d.problem) rec.problem = d.problem;
   }
 
-  private addPending(c: ConnState, key: string, r: { frame: number; timeUs: number }, m: VictronMessageBody, register?: number): void {
-    const list = c.pending.get(key) ?? [];
+  private addPending(c: ConnState, key: number, r: { frame: number; timeUs: number }, m: VictronMessageBody, register?: number): void {
+    let list = c.pending.get(key);
+    if (list === undefined) {
+      list = [];
+      c.pending.set(key, list);
+    }
     // Bounded: a request repeated many times without an answer keeps only its latest copies.
     if (list.length >= 8) this.unanswer(c, list.shift()!);
-    list.push({ frame: r.frame, ...(this.file !== undefined ? { file: this.file } : {}), timeUs: r.timeUs, type: m.type, typeName: m.typeName, instance: m.instance ?? -1, ...(register !== undefined ? { register } : {}) });
-    c.pending.set(key, list);
+    const req: PendingReq = { frame: r.frame, timeUs: r.timeUs, type: m.type, typeName: m.typeName, instance: m.instance ?? -1 };
+    if (this.file !== undefined) req.file = this.file;
+    if (register !== undefined) req.register = register;
+    list.push(req);
   }
 
-  /** Pairs a reply with the oldest pending request of one of `types` under `key`. */
-  private answer(c: ConnState, key: string, rec: VictronRecord, types: number[]): void {
+  /** Pairs a reply with the oldest pending request of type `t1` (or `t2`) under `key`. */
+  private answer(c: ConnState, key: number, rec: VictronRecord, t1: number, t2 = t1): void {
     const list = c.pending.get(key);
     if (!list) return;
-    const i = list.findIndex((p) => types.includes(p.type));
-    if (i < 0) return;
-    const req = list.splice(i, 1)[0]!;
+    let i = 0;
+    while (i < list.length && list[i]!.type !== t1 && list[i]!.type !== t2) i++;
+    if (i === list.length) return;
+    const req = list[i]!;
+    if (i === 0) list.shift();
+    else list.splice(i, 1);
     if (list.length === 0) c.pending.delete(key);
     rec.request = req.frame;
     rec.latencyMs = Math.round((rec.timeUs - req.timeUs) / 100) / 10;
@@ -510,7 +551,7 @@ export class VictronDecoder {
   private closeConn(c: ConnState, reason: string): VictronRecord[] {
     const out: VictronRecord[] = [];
     for (const dir of ['host-to-device', 'device-to-host'] as const) {
-      for (const r of this.streams.flush(`${c.key}/${dir}`, reason)) this.toRecords(c, dir, 0, r, out);
+      for (const r of this.streams.flush(dir === 'host-to-device' ? c.toDevice : c.toHost, reason)) this.toRecords(c, dir, 0, r, out);
     }
     for (const list of c.pending.values()) for (const p of list) this.unanswer(c, p);
     c.pending.clear();

@@ -340,14 +340,41 @@ function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   }
   const end = start + len;
   if (end > buf.length) return undefined;
-  const raw = buf.subarray(start, end);
-  const params: CborItem[] = [
-    { major: 'uint', value: inst, start: offset + 1, end: instEnd, headLength: instEnd - offset - 1, indefinite: false },
-    { major: 'uint', value: reg, start: instEnd, end: regEnd, headLength: regEnd - instEnd, indefinite: false },
-    { major: 'bytes', value: raw, start: regEnd, end, headLength: start - regEnd, indefinite: false },
-  ];
-  const message: VictronMessageBody = { type: 8, typeName: 'value', instance: inst, register: reg, raw, params, shapeOk: true, problems: [] };
-  return { ok: true, message, end };
+  return { ok: true, message: new ValueMessage(inst, reg, buf.subarray(start, end), offset, instEnd, regEnd, start), end };
+}
+
+/** The problems of a clean message read by fastValue: none, and never added to (one shared array). */
+const NO_PROBLEMS: string[] = [];
+
+/**
+ * A clean 0x08 value read by fastValue. Its parameter items (what anonymize and tests look at) are
+ * made when asked for: the decoder never reads them, and they were most of the allocation per value.
+ */
+class ValueMessage implements VictronMessageBody {
+  type = 8;
+  typeName = 'value';
+  shapeOk = true;
+  problems = NO_PROBLEMS;
+  constructor(
+    public instance: number,
+    public register: number,
+    public raw: Uint8Array,
+    /** Offsets: the opcode, the ends of the instance and register items, the byte string's bytes. */
+    private readonly at: number,
+    private readonly instEnd: number,
+    private readonly regEnd: number,
+    private readonly rawStart: number,
+  ) {}
+
+  get params(): CborItem[] {
+    const { at, instEnd, regEnd, rawStart } = this;
+    const end = rawStart + this.raw.length;
+    return [
+      { major: 'uint', value: this.instance, start: at + 1, end: instEnd, headLength: instEnd - at - 1, indefinite: false },
+      { major: 'uint', value: this.register, start: instEnd, end: regEnd, headLength: regEnd - instEnd, indefinite: false },
+      { major: 'bytes', value: this.raw, start: regEnd, end, headLength: rawStart - regEnd, indefinite: false },
+    ];
+  }
 }
 
 /**

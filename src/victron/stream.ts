@@ -103,8 +103,11 @@ interface ChainState {
   strong: boolean;
 }
 
+/** Shared by every empty buffer: consuming all pending bytes allocates nothing. */
+const EMPTY = new Uint8Array(0);
+
 class StreamBuffer {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   segments: Segment[] = [];
   /** Absolute stream position of buf[0]: the memos below are kept in absolute positions. */
   base = 0;
@@ -154,6 +157,11 @@ class StreamBuffer {
 
   /** Provenance of the first `end` bytes. */
   provenance(end: number): Provenance {
+    const s0 = this.segments[0];
+    // The common case, bytes of one piece: no loop.
+    if (s0 !== undefined && end <= s0.length && s0.start === 0) {
+      return { bytes: this.buf.subarray(0, end), frames: [s0.frame], ranges: [{ frame: s0.frame, start: s0.pieceOffset, end: s0.pieceOffset + end }], frame: s0.frame, timeUs: s0.timeUs };
+    }
     const frames: number[] = [];
     const ranges: PieceRange[] = [];
     let last: Segment | undefined;
@@ -170,7 +178,8 @@ class StreamBuffer {
   }
 
   consume(n: number): void {
-    this.buf = this.buf.subarray(n);
+    // All of it (a whole transfer, the common case): nothing to cut, and the last piece is released.
+    this.buf = n >= this.buf.length ? EMPTY : this.buf.subarray(n);
     this.base += n;
     let drop = 0;
     for (const s of this.segments) {
@@ -183,8 +192,8 @@ class StreamBuffer {
       s.length -= cut;
       s.pieceOffset += cut;
     }
-    if (drop) this.segments.splice(0, drop);
-    if (this.buf.length === 0) this.buf = new Uint8Array(0); // release the last piece
+    if (drop === this.segments.length) this.segments.length = 0;
+    else if (drop) this.segments.splice(0, drop);
     if (this.wait && this.wait.msg < this.base) this.wait = undefined;
     if (this.chain && this.chain.p < this.base) this.chain = undefined;
     if (this.weak && this.weak.p < this.base) this.weak = undefined;
@@ -294,16 +303,15 @@ export class TransferReassembler {
 
   /**
    * Feeds one piece (an ATT value on Data or LastData) of the stream `key` (connection +
-   * direction); returns the records it completed, in stream order.
+   * direction); returns the records it completed, in stream order (appended to `out` when given).
    */
-  push(key: string, piece: Piece): StreamOutput[] {
+  push(key: string, piece: Piece, out: StreamOutput[] = []): StreamOutput[] {
     let sb = this.buffers.get(key);
     if (!sb) {
       sb = new StreamBuffer();
       this.buffers.set(key, sb);
     }
     sb.append(piece);
-    const out: StreamOutput[] = [];
     if (piece.role === 'lastData') this.finish(sb, out, INCOMPLETE_AT_LASTDATA);
     else this.drain(sb, out, false);
     if (sb.buf.length > MAX_PENDING) {
@@ -314,7 +322,8 @@ export class TransferReassembler {
       sb.resync = true;
       sb.reason = 'continues bytes dropped as unknown';
     }
-    if (sb.buf.length === 0 && !sb.resync) this.buffers.delete(key);
+    // An emptied buffer stays for the stream's next piece (flush() drops it): no Map churn per piece.
+    if (sb.buf.length === 0) sb.segments.length = 0; // an empty piece holds nothing that waits
     return out;
   }
 
@@ -397,7 +406,7 @@ export class TransferReassembler {
 
   /** Keys of the streams with pending bytes. */
   keys(): string[] {
-    return [...this.buffers.keys()];
+    return [...this.buffers].filter(([, sb]) => sb.buf.length > 0 || sb.resync).map(([k]) => k);
   }
 
   /** The earliest frame whose bytes still wait in a stream (what later records may still name), if any. */
