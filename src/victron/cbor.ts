@@ -56,8 +56,8 @@ export const MAX_LENGTH = 1 << 16;
  */
 export const MAX_ITEMS = 2048;
 
-// Control flow inside the recursive reader: thrown, caught in readItem (never escapes).
-const NEED_MORE = { needMore: true } as const;
+// "Need more bytes" is a return value (undefined) inside the reader, as it is common (an item cut
+// at the end of an ATT piece); malformed bytes are rare and thrown, caught in readItem (never escapes).
 class Malformed {
   constructor(
     readonly error: string,
@@ -68,20 +68,30 @@ class Malformed {
 const hex2 = (b: number) => b.toString(16).padStart(2, '0');
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** Reads the argument of a head whose additional information is `ai`; `pos` is just past the initial byte. */
-function readArg(buf: Uint8Array, pos: number, ai: number): [number | bigint, number] {
-  if (ai < 24) return [ai, pos];
+/** Offset just past the argument last read by readArg (a module variable instead of a tuple: no allocation). */
+let argEnd = 0;
+
+/**
+ * Reads the argument of a head whose additional information is `ai`; `pos` is just past the initial
+ * byte; `argEnd` is set past the argument. Undefined when the buffer ends inside it.
+ */
+function readArg(buf: Uint8Array, pos: number, ai: number): number | bigint | undefined {
+  if (ai < 24) {
+    argEnd = pos;
+    return ai;
+  }
   const n = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
   if (n === 0) throw new Malformed(`reserved additional information ${ai}`, pos - 1);
-  if (pos + n > buf.length) throw NEED_MORE;
+  if (pos + n > buf.length) return undefined;
+  argEnd = pos + n;
   if (n < 8) {
     let v = 0;
     for (let i = 0; i < n; i++) v = v * 256 + buf[pos + i]!;
-    return [v, pos + n];
+    return v;
   }
   let big = 0n;
   for (let i = 0; i < 8; i++) big = (big << 8n) | BigInt(buf[pos + i]!);
-  return [big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big, pos + 8];
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
 function halfToFloat(h: number): number {
@@ -100,9 +110,10 @@ function lengthOf(arg: number | bigint, what: string, start: number): number {
   return arg;
 }
 
-function item(buf: Uint8Array, start: number, depth: number): CborItem {
+/** The item at `start`, or undefined when the buffer ends inside it; throws Malformed. */
+function item(buf: Uint8Array, start: number, depth: number): CborItem | undefined {
   if (depth > MAX_DEPTH) throw new Malformed(`nesting deeper than ${MAX_DEPTH}`, start);
-  if (start >= buf.length) throw NEED_MORE;
+  if (start >= buf.length) return undefined;
   const ib = buf[start]!;
   const major = ib >> 5;
   const ai = ib & 0x1f;
@@ -114,16 +125,18 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
       const chunks: Uint8Array[] = [];
       let total = 0;
       for (;;) {
-        if (pos >= buf.length) throw NEED_MORE;
+        if (pos >= buf.length) return undefined;
         const cb = buf[pos]!;
         if (cb === 0xff) {
           pos++;
           break;
         }
         if (cb >> 5 !== major || (cb & 0x1f) === 31) throw new Malformed(`indefinite ${STRING_MAJOR[major]} string holds a chunk that is not a definite ${STRING_MAJOR[major]} string`, pos);
-        const [arg, p] = readArg(buf, pos + 1, cb & 0x1f);
+        const arg = readArg(buf, pos + 1, cb & 0x1f);
+        if (arg === undefined) return undefined;
+        const p = argEnd;
         const len = lengthOf(arg, 'string chunk', pos);
-        if (p + len > buf.length) throw NEED_MORE;
+        if (p + len > buf.length) return undefined;
         total += len;
         if (total > MAX_LENGTH) throw new Malformed('indefinite string is longer than any message', start);
         chunks.push(buf.subarray(p, p + len));
@@ -142,13 +155,14 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
     if (major === 4 || major === 5) {
       const children: CborItem[] = [];
       for (;;) {
-        if (pos >= buf.length) throw NEED_MORE;
+        if (pos >= buf.length) return undefined;
         if (buf[pos] === 0xff) {
           if (major === 5 && children.length % 2 !== 0) throw new Malformed('indefinite map ends after a key without its value', pos);
           return { major: major === 4 ? 'array' : 'map', children, start, end: pos + 1, headLength: 1, indefinite: true };
         }
         if (children.length >= (major === 5 ? 2 * MAX_ITEMS : MAX_ITEMS)) throw new Malformed(`indefinite ${major === 4 ? 'array' : 'map'} is longer than any message`, start);
         const c = item(buf, pos, depth + 1);
+        if (c === undefined) return undefined;
         children.push(c);
         pos = c.end;
       }
@@ -160,20 +174,24 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
   if (major === 7) {
     if (ai === 25 || ai === 26 || ai === 27) {
       const n = ai === 25 ? 2 : ai === 26 ? 4 : 8;
-      if (pos + n > buf.length) throw NEED_MORE;
+      if (pos + n > buf.length) return undefined;
       const dv = new DataView(buf.buffer, buf.byteOffset + pos, n);
       const value = n === 2 ? halfToFloat(dv.getUint16(0)) : n === 4 ? dv.getFloat32(0) : dv.getFloat64(0);
       return { major: 'float', value, start, end: pos + n, headLength: 1 + n, indefinite: false };
     }
     if (ai >= 28) throw new Malformed(`reserved additional information ${ai}`, start);
-    const [v, p] = readArg(buf, pos, ai);
+    const v = readArg(buf, pos, ai);
+    if (v === undefined) return undefined;
+    const p = argEnd;
     const n = Number(v);
     if (ai === 24 && n < 32) throw new Malformed(`simple value ${n} in two bytes (must be one)`, start);
     const value = n === 20 ? false : n === 21 ? true : n === 22 ? null : n === 23 ? undefined : n;
     return { major: 'simple', value, start, end: p, headLength: p - start, indefinite: false };
   }
 
-  const [arg, p] = readArg(buf, pos, ai);
+  const arg = readArg(buf, pos, ai);
+  if (arg === undefined) return undefined;
+  const p = argEnd;
   const headLength = p - start;
   pos = p;
   switch (major) {
@@ -184,7 +202,7 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
     case 2:
     case 3: {
       const len = lengthOf(arg, `${STRING_MAJOR[major]} string`, start);
-      if (pos + len > buf.length) throw NEED_MORE;
+      if (pos + len > buf.length) return undefined;
       const bytes = buf.subarray(pos, pos + len);
       return major === 2
         ? { major: 'bytes', value: bytes, start, end: pos + len, headLength, indefinite: false }
@@ -197,6 +215,7 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
       const children: CborItem[] = [];
       for (let i = 0; i < n; i++) {
         const c = item(buf, pos, depth + 1);
+        if (c === undefined) return undefined;
         children.push(c);
         pos = c.end;
       }
@@ -204,6 +223,7 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
     }
     default: {
       const inner = item(buf, pos, depth + 1);
+      if (inner === undefined) return undefined;
       return { major: 'tag', tag: arg, value: inner, start, end: inner.end, headLength, indefinite: false };
     }
   }
@@ -213,12 +233,13 @@ function item(buf: Uint8Array, start: number, depth: number): CborItem {
  * Reads one item at `offset`: the item and its end, "need more bytes" (the buffer ends inside the
  * item: wait for more), or malformed with the offset of the offending byte. Never throws.
  */
+const NEED_MORE: ReadResult = { ok: false, needMore: true };
+
 export function readItem(buf: Uint8Array, offset: number): ReadResult {
   try {
     const it = item(buf, offset, 0);
-    return { ok: true, item: it, end: it.end };
+    return it === undefined ? NEED_MORE : { ok: true, item: it, end: it.end };
   } catch (e) {
-    if (e === NEED_MORE) return { ok: false, needMore: true };
     if (e instanceof Malformed) return { ok: false, needMore: false, error: `${e.error} (byte 0x${hex2(buf[e.offset] ?? 0)} at offset ${e.offset})`, offset: e.offset };
     if (e instanceof RangeError) return { ok: false, needMore: false, error: `nesting too deep (${e.message})`, offset }; // not expected with MAX_DEPTH
     throw e;
@@ -367,6 +388,6 @@ const BAD = 1;
 /** The argument of a head (see readArg) and the offset past it; NEED or BAD instead of throwing. */
 function head(buf: Uint8Array, pos: number, ai: number): [number | bigint, number] | typeof NEED | typeof BAD {
   if (ai >= 28) return BAD;
-  if (ai >= 24 && pos + (ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : 8) > buf.length) return NEED;
-  return readArg(buf, pos, ai);
+  const arg = readArg(buf, pos, ai);
+  return arg === undefined ? NEED : [arg, argEnd];
 }

@@ -378,6 +378,47 @@ class ValueMessage implements VictronMessageBody {
 }
 
 /**
+ * A clean 0x05 get values of small definite parts (`05 inst 8n reg...`, what the app writes): read
+ * without the general item reader; undefined for anything else (the general path decides).
+ */
+function fastGetValues(buf: Uint8Array, offset: number): ParseResult | undefined {
+  const inst = smallUint(buf, offset + 1);
+  if (inst < 0 || inst > 0xffff) return undefined;
+  let p = uintEnd;
+  const hb = buf[p];
+  if (hb === undefined || hb < 0x80 || hb > 0x97) return undefined;
+  const n = hb - 0x80;
+  p++;
+  const registers: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const reg = smallUint(buf, p);
+    if (reg < 0 || reg > 0xffff) return undefined;
+    registers[i] = reg;
+    p = uintEnd;
+  }
+  return { ok: true, message: new GetValuesMessage(inst, registers, buf, offset), end: p };
+}
+
+/** A clean 0x05 read by fastGetValues; its parameter items are read again (by the general path) only when asked for. */
+class GetValuesMessage implements VictronMessageBody {
+  type = 5;
+  typeName = 'get values';
+  shapeOk = true;
+  problems = NO_PROBLEMS;
+  constructor(
+    public instance: number,
+    public registers: number[],
+    private readonly buf: Uint8Array,
+    private readonly at: number,
+  ) {}
+
+  get params(): CborItem[] {
+    const r = parseItems(this.buf, this.at, 0x05, OPCODES[0x05]!);
+    return r.ok ? r.message.params : [];
+  }
+}
+
+/**
  * Parses one message at `offset`: the opcode (a single-byte CBOR unsigned integer) and its fixed
  * number of parameter items. Returns the message and its end, "need more bytes", or an error:
  * `unknown-opcode` (the caller shows the bytes as unknown), `not-an-opcode`, or `malformed`.
@@ -388,8 +429,12 @@ class ValueMessage implements VictronMessageBody {
 export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
   const b0 = buf[offset];
   if (b0 === undefined) return { ok: false, needMore: true };
+  // The bulk of a capture: values and get values, read without the general item reader when clean.
   if (b0 === 0x08) {
     const fast = fastValue(buf, offset);
+    if (fast) return fast;
+  } else if (b0 === 0x05) {
+    const fast = fastGetValues(buf, offset);
     if (fast) return fast;
   }
   // Decide on the first byte: the app's opcodes are single-byte unsigned integers.
@@ -402,6 +447,11 @@ export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
     const known = b0 < 0x18 ? `unknown message type 0x${hex2(b0)}` : `opcode in a multi-byte head (0x${hex2(b0)}): not a message type`;
     return { ok: false, needMore: false, kind: 'unknown-opcode', error: `${known} at offset ${offset}`, offset, ...(b0 < 0x18 ? { opcode: b0 } : {}) };
   }
+  return parseItems(buf, offset, b0, def);
+}
+
+/** The general path of parseMessage: the parameter items of opcode `b0` (defined by `def`) one by one, then interpreted. */
+function parseItems(buf: Uint8Array, offset: number, b0: number, def: OpcodeDef): ParseResult {
   const params: CborItem[] = [];
   const problems: string[] = [];
   let shapeOk = true;
