@@ -1,7 +1,7 @@
 import type { ControlInfo, VictronRecord } from '../victron/index.js';
 import type { LinkDirection } from '../bluetooth/types.js';
 import { registerText } from './registers.js';
-import { isPlainScalar, scaleDecimals } from '../profiles/index.js';
+import { isPlainScalar, plainScalarRaw, scaleDecimals } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, writeLinkFields } from './time.js';
@@ -143,17 +143,35 @@ export function victronToNdjson(r: VictronRecord): string {
 
 /** `{"kind":"...","frame":` per kind. */
 const KIND_HEAD: Record<string, Buffer> = {};
-/** `,"type":N,"typeName":"..."` per opcode, with the name it was made for. */
-const TYPE_FIELDS: ({ name: string; bytes: Buffer } | undefined)[] = [];
+/** `,"type":N,"typeName":"...","instance":N` per opcode, with the name and instance it was made for (the last one seen). */
+const TYPE_FIELDS: ({ name: string; instance: number; bytes: Buffer } | undefined)[] = [];
 /** `,"register":N,"registerName":"..."` per register, with the name it was made for (profiles may name a register differently). */
 const REGISTER_FIELDS = new Map<number, { name: string; bytes: Buffer }>();
 
-function typeFields(type: number, name: string): Buffer {
+function typeFields(type: number, name: string, instance: number): Buffer {
   const c = TYPE_FIELDS[type];
-  if (c !== undefined && c.name === name) return c.bytes;
-  const bytes = Buffer.from(`,"type":${type},"typeName":${q(name)}`, 'utf8');
-  if (Number.isInteger(type) && type >= 0 && type < 256) TYPE_FIELDS[type] = { name, bytes };
+  if (c !== undefined && c.name === name && c.instance === instance) return c.bytes;
+  const bytes = Buffer.from(`,"type":${type},"typeName":${q(name)},"instance":${instance}`, 'utf8');
+  if (Number.isInteger(type) && type >= 0 && type < 256) TYPE_FIELDS[type] = { name, instance, bytes };
   return bytes;
+}
+
+/** `,"unit":"..","profile":".."` (either may be absent), for the last few pairs written. */
+const UNIT_PROFILE: { unit: string | undefined; profile: string | undefined; bytes: Buffer }[] = [];
+let nextUnitProfile = 0;
+
+function unitProfileFields(unit: string | undefined, profile: string | undefined): Buffer {
+  for (let i = 0; i < UNIT_PROFILE.length; i++) {
+    const c = UNIT_PROFILE[i]!;
+    if (c.unit === unit && c.profile === profile) return c.bytes;
+  }
+  let t = '';
+  if (unit !== undefined) t += `,"unit":${q(unit)}`;
+  if (profile !== undefined) t += `,"profile":${q(profile)}`;
+  const c = { unit, profile, bytes: Buffer.from(t, 'utf8') };
+  if (UNIT_PROFILE.length < 16) UNIT_PROFILE.push(c);
+  else UNIT_PROFILE[nextUnitProfile++ % 16] = c;
+  return c.bytes;
 }
 
 function registerFields(register: number, name: string): Buffer {
@@ -174,9 +192,19 @@ function writePlainValueText(w: LineWriter, r: VictronRecord): boolean {
   const v = r.value;
   if (def === undefined || typeof v !== 'number' || def.fields.length !== 1 || r.raw === undefined) return false;
   const f = def.fields[0]!;
-  if (f.special !== undefined || f.enum !== undefined || f.format !== undefined || f.bits !== undefined || !isPlainScalar(def, r.raw)) return false;
+  if (f.format !== undefined || f.bits !== undefined || !isPlainScalar(def, r.raw)) return false;
+  if (f.special !== undefined || f.enum !== undefined) {
+    // A label for this raw value: the label is the text.
+    const raw = plainScalarRaw(def, r.raw);
+    const label = f.special?.[raw] ?? f.enum?.[raw];
+    if (label !== undefined) {
+      w.ascii(',"text":');
+      w.jsonCached(label);
+      return true;
+    }
+  }
   w.ascii(',"text":"');
-  if (f.scale) w.ascii(v.toFixed(scaleDecimals(f.scale)));
+  if (f.scale) w.fixed(v, scaleDecimals(f.scale));
   else w.numText(v);
   if (f.unit) w.jsonTail(' ' + f.unit);
   else w.ascii('"');
@@ -201,7 +229,7 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   }
   w.ascii(']');
   writeLinkFields(w, r);
-  if (r.type !== undefined && r.typeName !== undefined) w.bytes(typeFields(r.type, r.typeName));
+  if (r.type !== undefined && r.typeName !== undefined && r.instance !== undefined && Number.isInteger(r.instance)) w.bytes(typeFields(r.type, r.typeName, r.instance));
   else {
     if (r.type !== undefined) {
       w.ascii(',"type":');
@@ -211,10 +239,10 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
       w.ascii(',"typeName":');
       w.jsonCached(r.typeName);
     }
-  }
-  if (r.instance !== undefined) {
-    w.ascii(',"instance":');
-    w.numText(r.instance);
+    if (r.instance !== undefined) {
+      w.ascii(',"instance":');
+      w.numText(r.instance);
+    }
   }
   if (r.register !== undefined && r.registerName !== undefined && Number.isInteger(r.register)) w.bytes(registerFields(r.register, r.registerName));
   else {
@@ -230,23 +258,15 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   if (r.raw) {
     w.ascii(',"raw":"');
     w.hex(r.raw);
-    w.ascii('"');
-  }
+    w.ascii(r.value !== undefined ? '","value":' : '"');
+  } else if (r.value !== undefined) w.ascii(',"value":');
   if (r.value !== undefined) {
-    w.ascii(',"value":');
     const v = r.value;
     if (typeof v === 'number') w.num(v);
     else if (typeof v === 'string') w.json(v);
     else w.utf8(q(typeof v === 'object' && v !== null ? jsonSafe(v) : v));
   }
-  if (r.unit !== undefined) {
-    w.ascii(',"unit":');
-    w.jsonCached(r.unit);
-  }
-  if (r.profile !== undefined) {
-    w.ascii(',"profile":');
-    w.jsonCached(r.profile);
-  }
+  if (r.unit !== undefined || r.profile !== undefined) w.bytes(unitProfileFields(r.unit, r.profile));
   if (r.request !== undefined) {
     w.ascii(',"request":');
     w.numText(r.request);
@@ -280,25 +300,25 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   }
   w.ascii(',"bytes":"');
   w.hex(r.bytes);
-  w.ascii('","ranges":[');
   const ranges = r.ranges;
-  for (let i = 0; i < ranges.length; i++) {
-    const g = ranges[i]!;
-    w.ascii(i ? ',{"frame":' : '{"frame":');
-    w.uint(g.frame);
-    w.ascii(',"start":');
-    w.uint(g.start);
-    w.ascii(',"end":');
-    w.uint(g.end);
-    w.ascii('}');
+  if (ranges.length === 0) w.ascii('","ranges":[]');
+  else {
+    for (let i = 0; i < ranges.length; i++) {
+      const g = ranges[i]!;
+      w.ascii(i ? '},{"frame":' : '","ranges":[{"frame":');
+      w.uint(g.frame);
+      w.ascii(',"start":');
+      w.uint(g.start);
+      w.ascii(',"end":');
+      w.uint(g.end);
+    }
+    w.ascii('}]');
   }
-  w.ascii(']');
   if (r.handle) {
     w.ascii(',"handle":');
     w.numText(r.handle);
   }
-  w.ascii('}');
-  w.end();
+  w.ascii('}\n'); // the record's end and the line's
 }
 
 const VICTRON_CSV_COLUMNS = ['kind', 'frame', 'frames', 'time', 'connection', 'device', 'direction', 'type', 'typeName', 'instance', 'register', 'registerName', 'raw', 'value', 'unit', 'text', 'profile', 'request', 'response', 'reason', 'session'];

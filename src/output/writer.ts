@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const NL = 0x0a;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
  * Buffers output and writes it in large chunks, waiting for 'drain' so that a slow consumer (a pager,
@@ -89,6 +90,34 @@ export class LineWriter {
     else this.ascii(String(v));
   }
 
+  /**
+   * `v.toFixed(d)` as bytes: the digits of k, the integer nearest v * 10^d, when v is that close to d
+   * decimals (as the decoder's rounded values are); otherwise through toFixed.
+   */
+  fixed(v: number, d: number): void {
+    const m = POW10[d];
+    if (m !== undefined) {
+      const y = v * m;
+      const k = Math.round(y);
+      // toFixed writes "-0.00" for a negative v that rounds to zero: left to it.
+      if (Math.abs(y) < 0x8000_0000 && Math.abs(y - k) <= 1e-3 && !(v < 0 && k === 0)) {
+        let a = k;
+        if (a < 0) {
+          this.ascii('-');
+          a = -a;
+        }
+        const ip = Math.floor(a / m);
+        this.uint(ip);
+        if (d > 0) {
+          this.ascii('.');
+          this.padded(a - ip * m, d);
+        }
+        return;
+      }
+    }
+    this.ascii(v.toFixed(d));
+  }
+
   /** Bytes written as is (pre-encoded keys). */
   bytes(src: Uint8Array): void {
     const n = src.length;
@@ -113,18 +142,27 @@ export class LineWriter {
   uint(v: number): void {
     this.room(10);
     const b = this.buf;
+    let p = this.pos;
     if (v < 10) {
-      b[this.pos++] = 0x30 + v;
+      b[p] = 0x30 + v;
+      this.pos = p + 1;
       return;
     }
-    let digits = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-    let p = this.pos + digits;
+    p += v < 100 ? 2 : v < 1000 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10;
     this.pos = p;
-    while (v >= 10) {
-      const q = Math.floor(v / 10);
-      b[--p] = 0x30 + (v - q * 10);
-      v = q;
+    // Integer division by 10: `| 0` below 2^31, Math.floor above.
+    if (v < 0x8000_0000) {
+      while (v >= 10) {
+        const q = (v / 10) | 0;
+        b[--p] = 0x30 + (v - q * 10);
+        v = q;
+      }
+    } else {
+      while (v >= 10) {
+        const q = Math.floor(v / 10);
+        b[--p] = 0x30 + (v - q * 10);
+        v = q;
+      }
     }
     b[--p] = 0x30 + v;
   }
@@ -135,8 +173,9 @@ export class LineWriter {
     const b = this.buf;
     let p = this.pos + width;
     this.pos = p;
+    const small = v < 0x8000_0000;
     for (let i = 0; i < width; i++) {
-      const q = Math.floor(v / 10);
+      const q = small ? (v / 10) | 0 : Math.floor(v / 10);
       b[--p] = 0x30 + (v - q * 10);
       v = q;
     }

@@ -25,6 +25,24 @@ export function scaleDecimals(scale: number | undefined): number {
 /** Per scale (a few dozen distinct ones): computed once, not per value. */
 const decimals = new Map<number, number>();
 
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * Number(x.toFixed(d)), without making and parsing a string (toFixed is most of a value's cost):
+ * k / 10^d is the same double when k, the integer nearest x * 10^d, is clear of a tie. Near a tie,
+ * or beyond 2^40, toFixed decides.
+ */
+export function roundTo(x: number, d: number): number {
+  if (d < POW10.length) {
+    const m = POW10[d]!;
+    const y = x * m;
+    const k = Math.round(y);
+    // Zero keeps toFixed's sign: "-0.00" for a negative x parses as -0.
+    if (Math.abs(y) < 2 ** 40 && Math.abs(y - k) < 0.499) return k === 0 ? (x < 0 ? -0 : 0) : k / m;
+  }
+  return Number(x.toFixed(d));
+}
+
 function readInt(b: Uint8Array, o: number, type: ScalarType): number {
   // The common sizes first, without a table lookup or string test per value.
   switch (type) {
@@ -77,7 +95,7 @@ export function scalarFieldValue(f: RegisterField, raw: number): number | null {
   // Indexed by the number itself: the same key as String(raw), without making the string.
   if (f.special !== undefined && f.special[raw] !== undefined) return null;
   if (f.scale && !(f.enum !== undefined && f.enum[raw] !== undefined) && f.format !== 'productId' && f.format !== 'register' && !f.bits) {
-    return Number((raw * f.scale).toFixed(scaleDecimals(f.scale)));
+    return roundTo(raw * f.scale, scaleDecimals(f.scale));
   }
   return raw;
 }

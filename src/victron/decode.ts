@@ -377,7 +377,7 @@ export class VictronDecoder {
     piece.role = role === 'lastData' ? 'lastData' : 'data';
     const got = this.streams.push(stream, piece, this.got);
     for (let i = 0; i < got.length; i++) this.toRecords(c, pdu.direction, pdu.handle, got[i]!, out);
-    got.length = 0;
+    while (got.length > 0) got.pop(); // pop, not `length = 0` (a runtime call)
     return out;
   }
 

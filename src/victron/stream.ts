@@ -177,6 +177,16 @@ class StreamBuffer {
     return { bytes: this.buf.subarray(0, end), frames, ranges, frame: last?.frame ?? 0, timeUs: last?.timeUs ?? 0 };
   }
 
+  /** The message record of the first `end` bytes (provenance built in place: one object per message). */
+  message(end: number, body: VictronMessageBody): StreamOutput {
+    const s0 = this.segments[0];
+    if (s0 !== undefined && end <= s0.length && s0.start === 0) {
+      return { kind: 'message', body, bytes: this.buf.subarray(0, end), frames: [s0.frame], ranges: [{ frame: s0.frame, start: s0.pieceOffset, end: s0.pieceOffset + end }], frame: s0.frame, timeUs: s0.timeUs };
+    }
+    const p = this.provenance(end);
+    return { kind: 'message', body, bytes: p.bytes, frames: p.frames, ranges: p.ranges, frame: p.frame, timeUs: p.timeUs };
+  }
+
   consume(n: number): void {
     // All of it (a whole transfer, the common case): nothing to cut, and the last piece is released.
     this.buf = n >= this.buf.length ? EMPTY : this.buf.subarray(n);
@@ -192,7 +202,7 @@ class StreamBuffer {
       s.length -= cut;
       s.pieceOffset += cut;
     }
-    if (drop === this.segments.length) this.segments.length = 0;
+    if (drop === this.segments.length) while (this.segments.length > 0) this.segments.pop(); // not `length = 0` (a runtime call)
     else if (drop) this.segments.splice(0, drop);
     if (this.wait && this.wait.msg < this.base) this.wait = undefined;
     if (this.chain && this.chain.p < this.base) this.chain = undefined;
@@ -323,7 +333,7 @@ export class TransferReassembler {
       sb.reason = 'continues bytes dropped as unknown';
     }
     // An emptied buffer stays for the stream's next piece (flush() drops it): no Map churn per piece.
-    if (sb.buf.length === 0) sb.segments.length = 0; // an empty piece holds nothing that waits
+    if (sb.buf.length === 0) while (sb.segments.length > 0) sb.segments.pop(); // an empty piece holds nothing that waits
     return out;
   }
 
@@ -340,8 +350,7 @@ export class TransferReassembler {
         }
         const r = sb.parse(0);
         if (r.ok && r.message.shapeOk) {
-          const prov = sb.provenance(r.end);
-          out.push({ kind: 'message', body: r.message, bytes: prov.bytes, frames: prov.frames, ranges: prov.ranges, frame: prov.frame, timeUs: prov.timeUs });
+          out.push(sb.message(r.end, r.message));
           sb.consume(r.end);
           continue;
         }

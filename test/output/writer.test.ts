@@ -13,7 +13,7 @@ import { attToJson, writeAttNdjson } from '../../src/output/att.js';
 import { victronToJson, writeVictronNdjson } from '../../src/output/victron.js';
 import { isoTimeUs, writeIsoTimeUs } from '../../src/output/time.js';
 import { scanAtt, scanVictron } from '../../src/pipeline.js';
-import { loadProfiles } from '../../src/profiles/index.js';
+import { loadProfiles, roundTo, scaleDecimals } from '../../src/profiles/index.js';
 import { REPO, SHARED_CAPTURES, capturesIn } from '../helpers/tshark.js';
 
 /** A writer into memory; `text()` flushes and returns everything written. */
@@ -107,6 +107,23 @@ test('writer pieces print what JavaScript prints: integers, numbers, hex, JSON s
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('fixed() prints what toFixed prints, for any number and for the values the decoder rounds', async () => {
+  const scales = [0.001, 0.1, 0.01, 0.000001, 0.05, 0.25, 0.0001, 0.0125, 1 / 3];
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, -0.001, -1e-7, 0.005, 2.5, -2.5, 1e21, 2 ** 31, NaN, Infinity)), fc.integer({ min: -(2 ** 32), max: 2 ** 32 }), fc.constantFrom(...scales), fc.nat({ max: 12 }), async (x, raw, scale, d) => {
+      const { w, text } = memoryWriter(64);
+      const dec = scaleDecimals(scale);
+      const v = roundTo(raw * scale, dec);
+      w.fixed(x, d);
+      w.ascii(' ');
+      w.fixed(v, dec);
+      w.end();
+      assert.equal(await text(), `${x.toFixed(d)} ${v.toFixed(dec)}\n`);
+    }),
+    { numRuns: 3000 },
   );
 });
 

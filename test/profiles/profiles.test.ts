@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
-import { chooseProfile, decodeRegisterValue, loadProfileFile, loadProfiles, ProfileError, resolveProfile, SHIPPED_DIR } from '../../src/profiles/index.js';
+import { chooseProfile, decodeRegisterValue, roundTo, scaleDecimals, loadProfileFile, loadProfiles, ProfileError, resolveProfile, SHIPPED_DIR } from '../../src/profiles/index.js';
 import { hex } from '../helpers/capture-writer.js';
 import { registerText } from '../../src/output/registers.js';
 
@@ -115,4 +115,16 @@ test('profile choice: product id, then name, then handle layout', () => {
   assert.equal(chooseProfile(profiles, { handles: { control: 0x1b, lastData: 0x1e, data: 0x21 } })!.id, 'orion');
   assert.equal(chooseProfile(profiles, { handles: { control: 0x1f, lastData: 0x22, data: 0x25 } })!.id, 'smartsolar');
   assert.equal(chooseProfile(profiles, { name: 'Thermometer' }), undefined);
+});
+
+test('roundTo(x, d) is Number(x.toFixed(d)) for every scale of the profiles, on values of every register size', () => {
+  const scales = new Set<number>([0.0125, 1 / 3, 1e-7]);
+  for (const p of profiles) for (const r of p.registers()) for (const f of r.fields) if (f.scale) scales.add(f.scale);
+  assert.ok(scales.size >= 8);
+  const raws = [0, 1, -1, 5, -5, 0x7fff, -0x8000, 0xffff, 0x7fffffff, -0x80000000, 0xffffffff, 2 ** 40, 2 ** 52 + 1];
+  for (let i = 0; i < 20000; i++) raws.push(Math.round((Math.random() - 0.5) * 2 ** (1 + (i % 33))));
+  for (const s of scales) {
+    const d = scaleDecimals(s);
+    for (const raw of raws) assert.ok(Object.is(roundTo(raw * s, d), Number((raw * s).toFixed(d))), `${raw} x ${s}`);
+  }
 });
