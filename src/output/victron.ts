@@ -1,7 +1,7 @@
 import type { ControlInfo, VictronRecord } from '../victron/index.js';
 import type { LinkDirection } from '../bluetooth/types.js';
 import { registerText } from './registers.js';
-import { isPlainScalar, plainScalarRaw, scaleDecimals } from '../profiles/index.js';
+import { planRaw, scalarPlan } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, writeLinkFields } from './time.js';
@@ -190,12 +190,14 @@ function registerFields(register: number, name: string): Buffer {
 function writePlainValueText(w: LineWriter, r: VictronRecord): boolean {
   const def = r.def;
   const v = r.value;
-  if (def === undefined || typeof v !== 'number' || def.fields.length !== 1 || r.raw === undefined) return false;
-  const f = def.fields[0]!;
-  if (f.format !== undefined || f.bits !== undefined || !isPlainScalar(def, r.raw)) return false;
-  if (f.special !== undefined || f.enum !== undefined) {
+  if (def === undefined || typeof v !== 'number' || r.raw === undefined) return false;
+  const plan = scalarPlan(def);
+  if (plan === undefined || r.raw.length !== plan.size) return false;
+  const f = plan.field;
+  if (f.format !== undefined || f.bits !== undefined) return false;
+  const raw = planRaw(plan, r.raw);
+  if (!(raw < plan.labelMin || raw > plan.labelMax)) {
     // A label for this raw value: the label is the text.
-    const raw = plainScalarRaw(def, r.raw);
     const label = f.special?.[raw] ?? f.enum?.[raw];
     if (label !== undefined) {
       w.ascii(',"text":');
@@ -204,9 +206,9 @@ function writePlainValueText(w: LineWriter, r: VictronRecord): boolean {
     }
   }
   w.ascii(',"text":"');
-  if (f.scale) w.fixed(v, scaleDecimals(f.scale));
+  if (f.scale) w.fixed(v, plan.decimals);
   else w.numText(v);
-  if (f.unit) w.jsonTail(' ' + f.unit);
+  if (f.unit) w.spacedJsonTail(f.unit);
   else w.ascii('"');
   return true;
 }

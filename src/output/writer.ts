@@ -3,6 +3,8 @@ import type { Writable } from 'node:stream';
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const NL = 0x0a;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+/** "00" to "99" as ASCII pairs: integers are written two digits per division. */
+const DIGITS2 = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
 
 /**
  * Buffers output and writes it in large chunks, waiting for 'drain' so that a slow consumer (a pager,
@@ -150,19 +152,26 @@ export class LineWriter {
     }
     p += v < 100 ? 2 : v < 1000 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10;
     this.pos = p;
-    // Integer division by 10: `| 0` below 2^31, Math.floor above.
     if (v < 0x8000_0000) {
-      while (v >= 10) {
-        const q = (v / 10) | 0;
-        b[--p] = 0x30 + (v - q * 10);
+      // Two digits per integer division (`| 0`, below 2^31).
+      while (v >= 100) {
+        const q = (v / 100) | 0;
+        const d = (v - q * 100) << 1;
+        b[--p] = DIGITS2[d + 1]!;
+        b[--p] = DIGITS2[d]!;
         v = q;
       }
-    } else {
-      while (v >= 10) {
-        const q = Math.floor(v / 10);
-        b[--p] = 0x30 + (v - q * 10);
-        v = q;
-      }
+      if (v >= 10) {
+        const d = v << 1;
+        b[--p] = DIGITS2[d + 1]!;
+        b[--p] = DIGITS2[d]!;
+      } else b[--p] = 0x30 + v;
+      return;
+    }
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      b[--p] = 0x30 + (v - q * 10);
+      v = q;
     }
     b[--p] = 0x30 + v;
   }
@@ -173,9 +182,18 @@ export class LineWriter {
     const b = this.buf;
     let p = this.pos + width;
     this.pos = p;
-    const small = v < 0x8000_0000;
-    for (let i = 0; i < width; i++) {
-      const q = small ? (v / 10) | 0 : Math.floor(v / 10);
+    let i = width;
+    if (v < 0x8000_0000) {
+      for (; i >= 2; i -= 2) {
+        const q = (v / 100) | 0;
+        const d = (v - q * 100) << 1;
+        b[--p] = DIGITS2[d + 1]!;
+        b[--p] = DIGITS2[d]!;
+        v = q;
+      }
+    }
+    for (; i > 0; i--) {
+      const q = Math.floor(v / 10);
       b[--p] = 0x30 + (v - q * 10);
       v = q;
     }
@@ -211,11 +229,11 @@ export class LineWriter {
     this.bytes(enc);
   }
 
-  /** The rest of a JSON string literal: `s` escaped and the closing quote (cached like jsonCached: units and such). */
-  jsonTail(s: string): void {
+  /** The rest of a JSON string literal: a space, `s` escaped and the closing quote (cached like jsonCached: " V" of "13.27 V"). */
+  spacedJsonTail(s: string): void {
     let enc = this.tailCache.get(s);
     if (enc === undefined) {
-      enc = Buffer.from(JSON.stringify(s).slice(1), 'utf8');
+      enc = Buffer.from(JSON.stringify(' ' + s).slice(1), 'utf8');
       if (this.tailCache.size < 4096) this.tailCache.set(s, enc);
     }
     this.bytes(enc);

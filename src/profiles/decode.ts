@@ -193,6 +193,60 @@ export function plainScalarRaw(def: RegisterDef, bytes: Uint8Array): number {
   return readInt(bytes, 0, def.fields[0]!.type as ScalarType);
 }
 
+/** What the hot path needs of a register that is one scalar field, worked out once per definition. */
+export interface ScalarPlan {
+  field: RegisterField;
+  type: ScalarType;
+  /** Bytes of the value. */
+  size: number;
+  /** The value is the raw integer times `scale`, rounded to `decimals` (else the raw integer). */
+  scaled: boolean;
+  scale: number;
+  decimals: number;
+  /** Raw values with a label (special or enum) lie in [labelMin, labelMax]; outside it, no lookup is needed. */
+  labelMin: number;
+  labelMax: number;
+}
+
+const plans = new WeakMap<RegisterDef, ScalarPlan | null>();
+
+/** The plan of a one-scalar register (undefined for records, bit fields, strings and bytes). */
+export function scalarPlan(def: RegisterDef): ScalarPlan | undefined {
+  let p = plans.get(def);
+  if (p === undefined) {
+    p = null;
+    const f = def.fields[0];
+    if (def.fields.length === 1 && f !== undefined && f.type !== 'bits' && f.type !== 'string' && f.type !== 'bytes') {
+      const keys = [...Object.keys(f.special ?? {}), ...Object.keys(f.enum ?? {})].map(Number);
+      // A key that is not a plain number: every value is looked up.
+      const odd = keys.some((k) => !Number.isFinite(k));
+      p = {
+        field: f,
+        type: f.type,
+        size: SIZES[f.type],
+        scaled: !!f.scale && f.format !== 'productId' && f.format !== 'register' && !f.bits,
+        scale: f.scale ?? 1,
+        decimals: scaleDecimals(f.scale),
+        labelMin: odd ? -Infinity : keys.length ? Math.min(...keys) : Infinity,
+        labelMax: odd ? Infinity : keys.length ? Math.max(...keys) : -Infinity,
+      };
+    }
+    plans.set(def, p);
+  }
+  return p ?? undefined;
+}
+
+/** The raw integer of a value of `plan.size` bytes. */
+export function planRaw(plan: ScalarPlan, bytes: Uint8Array): number {
+  return readInt(bytes, 0, plan.type);
+}
+
+/** scalarFieldValue(plan.field, raw), without label lookups for raw values no label can have. */
+export function planValue(plan: ScalarPlan, raw: number): number | null {
+  if (raw < plan.labelMin || raw > plan.labelMax) return plan.scaled ? roundTo(raw * plan.scale, plan.decimals) : raw;
+  return scalarFieldValue(plan.field, raw);
+}
+
 export function readRegisterFields(def: RegisterDef, bytes: Uint8Array): RegisterFields {
   let size = sizeCache.get(def);
   if (size === undefined && !sizeCache.has(def)) {

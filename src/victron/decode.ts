@@ -5,7 +5,7 @@
  * requests.
  */
 import type { AttPdu, BluetoothEvent, LinkDirection } from '../bluetooth/types.js';
-import { chooseProfile, decodeRegisterValue, isPlainScalar, plainScalarRaw, scalarFieldValue, type CharacteristicRole, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
+import { chooseProfile, decodeRegisterValue, planRaw, planValue, scalarPlan, type CharacteristicRole, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
 import { decodeControl, type ControlInfo } from './control.js';
 import { parseMessage, type VictronMessageBody } from './message.js';
 import { TransferReassembler, type Piece, type PieceRange, type StreamOutput } from './stream.js';
@@ -494,11 +494,11 @@ export class VictronDecoder {
       rec.registerName = def.name;
       rec.def = def;
     }
-    if (def !== undefined && isPlainScalar(def, raw)) {
-      // The common case, without the general decoder's result object.
-      const f = def.fields[0]!;
-      rec.value = scalarFieldValue(f, plainScalarRaw(def, raw));
-      if (f.unit) rec.unit = f.unit;
+    const plan = def !== undefined ? scalarPlan(def) : undefined;
+    if (plan !== undefined && raw.length === plan.size) {
+      // The common case, one number: without the general decoder's result object.
+      rec.value = planValue(plan, planRaw(plan, raw));
+      if (plan.field.unit) rec.unit = plan.field.unit;
       return;
     }
     const d = decodeRegisterValue(def, raw);
