@@ -392,6 +392,10 @@ export class VictronDecoder {
     }
     const m = r.body;
     const profile = c.profile ?? this.fallback;
+    if (m.type === 0x08 && m.register !== undefined && m.raw !== undefined && m.problems.length === 0) {
+      out.push(this.valueRecord(c, direction, handle, r, m, profile, m.register, m.raw));
+      return;
+    }
     // Built field by field (no spreads): this is the hot path of `vgatt decode`.
     const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
     if (m.problems.length) common.problem = m.problems.join('; ');
@@ -479,6 +483,35 @@ export class VictronDecoder {
     c.productFrom = `frame ${frame}${instance !== undefined ? `, instance ${instance}` : ''}`;
     this.remember(c);
     this.chooseFor(c);
+  }
+
+  /**
+   * A clean 0x08 value, the bulk of a capture: one literal with every field a value record can get
+   * (undefined when absent), so that the record is allocated once in its final shape instead of
+   * growing field by field. Decoded as registerValue() does.
+   */
+  private valueRecord(c: ConnState, direction: LinkDirection, handle: number, r: StreamOutput & { kind: 'message' }, m: VictronMessageBody, profile: ResolvedProfile | undefined, register: number, raw: Uint8Array): VictronRecord {
+    const def = profile?.register(register);
+    const plan = def !== undefined ? scalarPlan(def) : undefined;
+    let value: unknown;
+    let unit: string | undefined;
+    let problem: string | undefined;
+    if (plan !== undefined && raw.length === plan.size) {
+      value = planValue(plan, planRaw(plan, raw));
+      unit = plan.field.unit || undefined;
+    } else {
+      const d = decodeRegisterValue(def, raw);
+      value = d.value;
+      unit = d.unit || undefined;
+      problem = d.problem || undefined;
+    }
+    const rec: VictronRecord = {
+      kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id,
+      type: 0x08, typeName: m.typeName, instance: m.instance, register, registerName: def?.name, raw, value, unit, def, problem, request: undefined, latencyMs: undefined,
+    };
+    if (register === 0x0100 && raw.length >= 3 && c.productId === undefined) this.productId(c, raw, r.frame, m.instance);
+    if (c.pending.size > 0) this.answer(c, regKey(m.instance, register), rec, 0x05);
+    return rec;
   }
 
   private regName(profile: ResolvedProfile | undefined, id: number): string | undefined {

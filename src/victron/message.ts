@@ -182,26 +182,27 @@ function pairsOf(items: CborItem[]): CborItem[][] {
   return items.map((x) => (x.major === 'array' ? x.children : [x]));
 }
 
+/** A problem of shape: the first one only (a range problem after a type problem adds nothing: one is enough to show misframed bytes). */
+function shape(m: VictronMessageBody, what: string): void {
+  if (!m.shapeOk) return;
+  m.problems.push(what);
+  m.shapeOk = false;
+}
+
 /** Interprets the parameters of a framed message by its opcode (their CBOR types are already checked). */
 function interpret(m: VictronMessageBody): void {
   const p = m.params;
-  // A range problem after a type problem adds nothing: one shape problem is enough to show misframed bytes.
-  const shape = (what: string) => {
-    if (!m.shapeOk) return;
-    m.problems.push(what);
-    m.shapeOk = false;
-  };
   if (m.type !== 0x01 && m.type !== 0x02) {
     const inst = u16Of(p[0]);
     if (inst !== undefined) m.instance = inst;
-    else if (p[0]!.major === 'uint') shape('instance is not a 16-bit unsigned integer');
+    else if (p[0]!.major === 'uint') shape(m, 'instance is not a 16-bit unsigned integer');
   }
   switch (m.type) {
     case 0x02: {
       const a = p[0]!;
       if (a.major !== 'array') break;
       const nums = a.children.map(uintOf);
-      if (!nums.every((n) => n !== undefined)) shape('device list holds items that are not unsigned integers');
+      if (!nums.every((n) => n !== undefined)) shape(m, 'device list holds items that are not unsigned integers');
       m.devices = [];
       for (let i = 0; i < nums.length; i += 2) m.devices.push(nums.slice(i, i + 2).map((n) => n ?? -1));
       if (nums.length % 2 !== 0) m.problems.push(`device list has an odd number of items (${nums.length})`);
@@ -211,7 +212,7 @@ function interpret(m: VictronMessageBody): void {
       const a = p[1]!;
       if (a.major !== 'array') break;
       const regs = a.children.map(u16Of);
-      if (!regs.every((r) => r !== undefined)) shape('register list holds items that are not 16-bit registers');
+      if (!regs.every((r) => r !== undefined)) shape(m, 'register list holds items that are not 16-bit registers');
       m.registers = regs.filter((r): r is number => r !== undefined);
       break;
     }
@@ -222,18 +223,18 @@ function interpret(m: VictronMessageBody): void {
       for (const [r, v] of pairsOf(a.children)) {
         const reg = u16Of(r);
         if (reg !== undefined && v !== undefined && v.major === 'bytes') m.entries.push({ register: reg, raw: v.value });
-        else shape('set list entry is not a 16-bit register and a byte string');
+        else shape(m, 'set list entry is not a 16-bit register and a byte string');
       }
       break;
     }
     case 0x07:
       m.answeredType = uintOf(p[1]);
       m.response = intOf(p[2]);
-      if (m.answeredType === undefined || m.response === undefined) shape('response fields are out of range');
+      if (m.answeredType === undefined || m.response === undefined) shape(m, 'response fields are out of range');
       break;
     case 0x08: {
       m.register = u16Of(p[1]);
-      if (m.register === undefined && p[1]!.major === 'uint') shape('register is not a 16-bit unsigned integer');
+      if (m.register === undefined && p[1]!.major === 'uint') shape(m, 'register is not a 16-bit unsigned integer');
       const v = p[2]!;
       if (v.major === 'bytes') m.raw = v.value;
       break;
@@ -241,13 +242,13 @@ function interpret(m: VictronMessageBody): void {
     case 0x09:
       m.register = u16Of(p[1]);
       m.response = intOf(p[2]);
-      if (m.register === undefined || m.response === undefined) shape('register or response code out of range');
+      if (m.register === undefined || m.response === undefined) shape(m, 'register or response code out of range');
       break;
     case 0x0b: {
       const a = p[1]!;
       if (a.major !== 'array') break;
       const idx = a.children.map(intOf);
-      if (!idx.every((n) => n !== undefined)) shape('path index list holds items that are not integers');
+      if (!idx.every((n) => n !== undefined)) shape(m, 'path index list holds items that are not integers');
       m.pathIndexes = idx.filter((n): n is number => n !== undefined);
       break;
     }
@@ -257,7 +258,7 @@ function interpret(m: VictronMessageBody): void {
       m.pathEntries = [];
       for (const [k, v] of pairsOf(a.children)) {
         const index = intOf(k);
-        if (index === undefined || v === undefined) shape('path value list entry is not an index and a value');
+        if (index === undefined || v === undefined) shape(m, 'path value list entry is not an index and a value');
         m.pathEntries.push({ index: index ?? -1, value: v ? cborToJs(v) : null });
       }
       break;
@@ -292,7 +293,7 @@ function interpret(m: VictronMessageBody): void {
       m.response = intOf(p[2]);
       break;
   }
-  if ((m.type >= 0x0e && m.pathIndex === undefined) || (m.type === 0x10 && m.response === undefined)) shape('path index or response code out of range');
+  if ((m.type >= 0x0e && m.pathIndex === undefined) || (m.type === 0x10 && m.response === undefined)) shape(m, 'path index or response code out of range');
 }
 
 /** End offset of the last smallUint() read (a module variable instead of a tuple: no allocation). */
