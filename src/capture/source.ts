@@ -14,30 +14,18 @@ export const CHUNK_SIZE = 1 << 16;
  */
 export const MAX_BATCH = 256;
 
-/**
- * The next chunk is read while the caller parses this one: parsing never waits for the disk (nor the
- * disk for parsing), which took about a tenth of `vgatt att`'s wall time (issue 11).
- */
 export async function* fileChunks(path: string, start = 0, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
-  const read = (at: number) => {
-    const buf = Buffer.allocUnsafe(chunkSize);
-    return fh.read(buf, 0, chunkSize, at).then(({ bytesRead }) => (bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead)));
-  };
-  let next: Promise<Buffer> | undefined = read(start);
   try {
     let pos = start;
     for (;;) {
-      const chunk: Buffer = await next;
-      next = undefined;
-      if (chunk.length === 0) return;
-      pos += chunk.length;
-      next = read(pos);
-      yield chunk;
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
     }
   } finally {
-    // A reader that stops early leaves a read in flight: let it finish before closing the file.
-    if (next) await next.catch(() => undefined);
     await fh.close();
   }
 }
