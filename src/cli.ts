@@ -261,10 +261,10 @@ async function runReport(files: string[], output: string | undefined, profileArg
   }
   const report = builder.build(scan.extractor.gattDatabases(), scan.extractor.sessions(), scan.decoder.sessionProfiles());
   report.instantReadout = readouts;
-  if (output) {
+  if (output && output !== '-') {
     writeFileSync(output, output.endsWith('.html') || output.endsWith('.htm') ? reportToHtml(report) : reportToText(report));
     process.stderr.write(`wrote ${output}\n`);
-  } else process.stdout.write(reportToText(report));
+  } else process.stdout.write(reportToText(report)); // no -o, or -o - (standard output)
   return scan.reader.complete ? EXIT_OK : EXIT_DAMAGED;
 }
 
@@ -467,7 +467,7 @@ async function run(argv: string[]): Promise<number> {
       async (a) => {
         const { loadProfiles, generateLua } = await import('./commands/index.js');
         const lua = generateLua(loadProfiles({ dirs: a.profiles as string[] }));
-        if (a.output) {
+        if (a.output && a.output !== '-') {
           writeFileSync(a.output, lua);
           process.stderr.write(`wrote ${a.output} (${Math.round(lua.length / 1024)} KiB)\n`);
         } else process.stdout.write(lua);

@@ -39,6 +39,7 @@ export async function runProfileSuggest(o: SuggestOptions, callbacks: Pick<Decod
   const capture = o.captures.map((c) => path.basename(c)).join(', ');
   const profile = s.build({ id, capture, base: chosen });
   // What we write must load: the same validation as --profiles DIR.
+  if (o.output === '-') o = { ...o, output: undefined }; // -o - is standard output
   validateProfile(o.output ?? '(suggestion)', structuredClone(profile));
   const json = JSON.stringify(profile, null, 2) + '\n';
   if (o.output) writeFileSync(o.output, json);
