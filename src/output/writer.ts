@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
+/** The two hex digits of every byte value, at 2 * byte. */
+const HEX2 = Uint8Array.from({ length: 512 }, (_, i) => '0123456789abcdef'.charCodeAt(i & 1 ? (i >> 1) & 15 : i >> 5));
 const NL = 0x0a;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** "00" to "99" as ASCII pairs: integers are written two digits per division. */
@@ -206,9 +207,9 @@ export class LineWriter {
     const b = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) {
-      const x = src[i]!;
-      b[p++] = HEX[x >> 4]!;
-      b[p++] = HEX[x & 15]!;
+      const x = src[i]! << 1;
+      b[p++] = HEX2[x]!;
+      b[p++] = HEX2[x + 1]!;
     }
     this.pos = p;
   }

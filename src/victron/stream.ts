@@ -181,7 +181,8 @@ class StreamBuffer {
   message(end: number, body: VictronMessageBody): StreamOutput {
     const s0 = this.segments[0];
     if (s0 !== undefined && end <= s0.length && s0.start === 0) {
-      return { kind: 'message', body, bytes: this.buf.subarray(0, end), frames: [s0.frame], ranges: [{ frame: s0.frame, start: s0.pieceOffset, end: s0.pieceOffset + end }], frame: s0.frame, timeUs: s0.timeUs };
+      // A message that is the whole buffer (a value notified on its own) keeps it: no second view.
+      return { kind: 'message', body, bytes: end === this.buf.length ? this.buf : this.buf.subarray(0, end), frames: [s0.frame], ranges: [{ frame: s0.frame, start: s0.pieceOffset, end: s0.pieceOffset + end }], frame: s0.frame, timeUs: s0.timeUs };
     }
     const p = this.provenance(end);
     return { kind: 'message', body, bytes: p.bytes, frames: p.frames, ranges: p.ranges, frame: p.frame, timeUs: p.timeUs };
