@@ -980,70 +980,67 @@ local function keep_late(s, segs, pre_len, kind, a, b, reason)
   end
 end
 
--- The piece being shown (set by show_piece for piece_out: no closure and upvalues per frame).
-local P_root, P_tvb, P_frame, P_s, P_n, P_pre, P_segs, P_infos, P_vis, P_first, P_profile, P_c, P_whole
-
--- One record of the piece being shown: out(kind, start, stop, reason, parameters) of drain/finish.
-local function piece_out(kind, a, b, reason, pa, pb, pc)
-  if b - 1 <= P_pre then
-    -- All its bytes came before this piece: the record belongs to the frame of its last byte
-    -- (as in vgatt decode), shown there from the second pass on.
-    if P_first then keep_late(P_s, P_segs, P_pre, kind, a, b, reason or unknown_reason(P_s, a, P_n)) end
-    return
-  end
-  local T, base
-  if a > P_pre then T, base = P_tvb, P_pre + 1
-  elseif VIS then T, base = ByteArray.new(sub(P_s, a, b - 1), true):tvb("Victron record"), a
-  else
-    -- not shown: one tvb of the carried bytes and the piece serves every record of the frame
-    if P_whole == nil then P_whole = ByteArray.new(P_s, true):tvb("Victron record") end
-    T, base = P_whole, 1
-  end
-  local it
-  if kind == K_MESSAGE then
-    it = show_message(P_root, P_s, a, b, P_n, T, base, P_profile, P_infos, P_vis, pa, pb, pc)
-    if byte(P_s, a) == 0x08 then
-      if uint_at(P_s, pb, P_n) == 0x0100 then
-        -- The product id names the device's profile from the next record on (decode.ts).
-        local hb = byte(P_s, pc)
-        local len, q = arg(P_s, pc + 1, hb % 32, P_n)
-        if len >= 3 then
-          if P_first and P_c.product == nil then
-            P_c.product = byte(P_s, q + 1) + 256 * byte(P_s, q + 2)
-            choose_profile(P_c)
-          end
-          if P_c.product == byte(P_s, q + 1) + 256 * byte(P_s, q + 2) then P_profile = P_c.profile end
-        end
-      end
-    end
-  elseif kind == K_PADDING then
-    it = P_root:add(f.padding, T(a - base, b - a))
-  else
-    it = P_root:add(f.unknown, T(a - base, b - a))
-    local why = reason or unknown_reason(P_s, a, P_n)
-    it:add(f.reason, why)
-    local bt = byte(P_s, a)
-    if bt < 0x18 and OPCODES[bt] == nil then it:add_proto_expert_info(e.unknown_type, why) else it:add_proto_expert_info(e.undecodable, why) end
-    if P_infos then P_infos[#P_infos + 1] = "unknown bytes" end
-  end
-  if a <= P_pre then
-    for _, fr in ipairs(frames_of(P_segs, P_pre, a, b, P_frame)) do
-      if VIS then it:add(f.from, fr):set_generated() else it:add(f.from, fr) end
-      if P_first and fr ~= P_frame then
-        if cont_of[fr] == nil then cont_of[fr] = P_frame end
-      end
-    end
-  end
-end
-
 -- Shows the records of one piece (and of its carried bytes): the same on every visit.
 -- ctx: the frame's context; s: carried bytes .. piece; pre_len: how many are carried; segs: their
 -- frames; rs: the stream's resync state at the start of s (updated); returns the first position
 -- left for the next piece.
 local function show_piece(root, tvb, frame, ctx, s, pre_len, segs, rs, infos, vis, first_visit)
-  P_root, P_tvb, P_frame, P_s, P_n, P_pre, P_segs = root, tvb, frame, s, #s, pre_len, segs
-  P_infos, P_vis, P_first, P_profile, P_c, P_whole = infos, vis, first_visit, ctx.profile, ctx.conn, nil
-  return run_piece(s, #s, ctx.role == "lastData", piece_out, rs)
+  local n = #s
+  local profile = ctx.profile
+  local c = ctx.conn
+  local whole
+  local out = function(kind, a, b, reason, pa, pb, pc)
+    if b - 1 <= pre_len then
+      -- All its bytes came before this piece: the record belongs to the frame of its last byte
+      -- (as in vgatt decode), shown there from the second pass on.
+      if first_visit then keep_late(s, segs, pre_len, kind, a, b, reason or unknown_reason(s, a, n)) end
+      return
+    end
+    local T, base
+    if a > pre_len then T, base = tvb, pre_len + 1
+    elseif VIS then T, base = ByteArray.new(sub(s, a, b - 1), true):tvb("Victron record"), a
+    else
+      -- not shown: one tvb of the carried bytes and the piece serves every record of the frame
+      if whole == nil then whole = ByteArray.new(s, true):tvb("Victron record") end
+      T, base = whole, 1
+    end
+    local it
+    if kind == K_MESSAGE then
+      it = show_message(root, s, a, b, n, T, base, profile, infos, vis, pa, pb, pc)
+      if byte(s, a) == 0x08 then
+        if uint_at(s, pb, n) == 0x0100 then
+          -- The product id names the device's profile from the next record on (decode.ts).
+          local hb = byte(s, pc)
+          local len, q = arg(s, pc + 1, hb % 32, n)
+          if len >= 3 then
+            if first_visit and c.product == nil then
+              c.product = byte(s, q + 1) + 256 * byte(s, q + 2)
+              choose_profile(c)
+            end
+            if c.product == byte(s, q + 1) + 256 * byte(s, q + 2) then profile = c.profile end
+          end
+        end
+      end
+    elseif kind == K_PADDING then
+      it = root:add(f.padding, T(a - base, b - a))
+    else
+      it = root:add(f.unknown, T(a - base, b - a))
+      local why = reason or unknown_reason(s, a, n)
+      it:add(f.reason, why)
+      local bt = byte(s, a)
+      if bt < 0x18 and OPCODES[bt] == nil then it:add_proto_expert_info(e.unknown_type, why) else it:add_proto_expert_info(e.undecodable, why) end
+      if infos then infos[#infos + 1] = "unknown bytes" end
+    end
+    if a <= pre_len then
+      for _, fr in ipairs(frames_of(segs, pre_len, a, b, frame)) do
+        if VIS then it:add(f.from, fr):set_generated() else it:add(f.from, fr) end
+        if first_visit and fr ~= frame then
+          if cont_of[fr] == nil then cont_of[fr] = frame end
+        end
+      end
+    end
+  end
+  return run_piece(s, n, ctx.role == "lastData", out, rs)
 end
 
 -- Records that a later event completed, kept with their bytes: { kind, bytes, frames, reason }.
@@ -1088,12 +1085,10 @@ local function finalize()
 end
 
 -- ---------------- the dissector of Victron characteristic values
-local RS = {} -- the resync state of the piece being parsed (reused: one piece at a time)
 function victron.dissector(tvb, pinfo, tree)
   local frame = pinfo.number
   local fresh = frame > last_frame
   local st -- the stream this piece goes into, on its first visit
-  local value -- the piece's bytes, once read
   if fresh then
     -- The state is built in the first pass that has a protocol tree (the fields below need one).
     -- tshark -2 runs its first pass without a tree unless a filter asks for fields; the state is
@@ -1105,7 +1100,7 @@ function victron.dissector(tvb, pinfo, tree)
     -- values written, notified or read; not discovery responses that btatt hands over by handle
     if not (CARRIES[opcode] or opcode == 0x0b) then return 0 end
     local c = conn_for(ch.value, peer(pinfo))
-    value = tvb:raw()
+    local value = tvb:raw()
     local role = role_of(c, pinfo.match_uint, opcode, value)
     if role == nil or (role ~= "control" and not CARRIES[opcode]) then return 0 end
     last_frame = frame
@@ -1147,12 +1142,11 @@ function victron.dissector(tvb, pinfo, tree)
   end
   local ctx = frames[frame]
   if ctx == nil then return 0 end
-  local cols = pinfo.cols
-  cols.protocol = "Victron"
+  pinfo.cols.protocol = "Victron"
   local vis = tree.visible
   VIS = vis
   -- Info text only when columns are built (a Column prints its name when there are none).
-  local infos = tostring(cols.info) ~= "(info)" and {} or nil
+  local infos = tostring(pinfo.cols.info) ~= "(info)" and {} or nil
   local root = tree:add(victron, tvb())
   if ctx.role == "control" then
     local op = f_opcode()
@@ -1162,7 +1156,7 @@ function victron.dissector(tvb, pinfo, tree)
       it:add(f.reason, "unknown Control bytes")
       it:add_proto_expert_info(e.undecodable, meaning)
     end
-    if infos then cols.info:append(" Control: " .. meaning) end
+    if infos then pinfo.cols.info:append(" Control: " .. meaning) end
     return
   end
   if trunc_of[frame] then
@@ -1171,13 +1165,12 @@ function victron.dissector(tvb, pinfo, tree)
     it:add_proto_expert_info(e.undecodable, "ATT value cut short by the capture")
   else
     local pre = pre_of[frame] or ""
-    local piece = value or tvb:raw()
+    local piece = tvb:raw()
     local s = pre == "" and piece or pre .. piece
     local segs = segs_of[frame] or NOSEGS
     if type(segs) == "number" then segs = { floor(segs / 131072), segs % 131072 } end
     local r0 = rs_of[frame]
-    local rs = RS
-    if r0 then rs.on, rs.scan, rs.wp, rs.we, rs.why = true, r0.scan, r0.wp, r0.we, r0.why else rs.on = false end
+    local rs = r0 and { on = true, scan = r0.scan, wp = r0.wp, we = r0.we, why = r0.why } or {}
     local p = show_piece(root, tvb, frame, ctx, s, #pre, segs, rs, infos, vis, fresh)
     if st then
       -- what waits for the next piece: the rest of the carried segments, then this piece's tail
@@ -1209,7 +1202,7 @@ function victron.dissector(tvb, pinfo, tree)
     if VIS then root:add(f.continued, cont):set_generated() else root:add(f.continued, cont) end
     if infos then infos[#infos + 1] = "continued in frame " .. cont end
   end
-  if infos and #infos > 0 then cols.info:append(" " .. concat(infos, "; ")) end
+  if infos and #infos > 0 then pinfo.cols.info:append(" " .. concat(infos, "; ")) end
 end
 
 -- ---------------- discovery: characteristic declarations (value handle + UUID), per connection
