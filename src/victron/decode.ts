@@ -392,27 +392,14 @@ export class VictronDecoder {
     }
     const m = r.body;
     const profile = c.profile ?? this.fallback;
-    if (m.type === 0x08 && m.register !== undefined && m.raw !== undefined && m.problems.length === 0) {
-      out.push(this.valueRecord(c, direction, handle, r, m, profile, m.register, m.raw));
+    if (m.type === 0x08) {
+      out.push(this.valueRecord(c, direction, handle, r, m, profile));
       return;
     }
     // Built field by field (no spreads): this is the hot path of `vgatt decode`.
     const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
     if (m.problems.length) common.problem = m.problems.join('; ');
     switch (m.type) {
-      case 0x08:
-        // The bulk of a capture.
-        if (m.register !== undefined) {
-          if (m.raw) this.registerValue(common, profile, m.register, m.raw);
-          else {
-            common.register = m.register;
-            common.registerName = this.regName(profile, m.register);
-          }
-          if (m.register === 0x0100 && m.raw && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
-          if (c.pending.size > 0) this.answer(c, regKey(m.instance, m.register), common, 0x05);
-        }
-        out.push(common);
-        return;
       case 0x05:
         if (m.registers && m.registers.length > 0) {
           for (const reg of m.registers) {
@@ -486,30 +473,21 @@ export class VictronDecoder {
   }
 
   /**
-   * A clean 0x08 value, the bulk of a capture: one literal with every field a value record can get
+   * A 0x08 value, the bulk of a capture: one literal with every field a value record can get
    * (undefined when absent), so that the record is allocated once in its final shape instead of
-   * growing field by field. Decoded as registerValue() does.
+   * growing field by field; the value is decoded by registerValue().
    */
-  private valueRecord(c: ConnState, direction: LinkDirection, handle: number, r: StreamOutput & { kind: 'message' }, m: VictronMessageBody, profile: ResolvedProfile | undefined, register: number, raw: Uint8Array): VictronRecord {
-    const def = profile?.register(register);
-    const plan = def !== undefined ? scalarPlan(def) : undefined;
-    let value: unknown;
-    let unit: string | undefined;
-    let problem: string | undefined;
-    if (plan !== undefined && raw.length === plan.size) {
-      value = planValue(plan, planRaw(plan, raw));
-      unit = plan.field.unit || undefined;
-    } else {
-      const d = decodeRegisterValue(def, raw);
-      value = d.value;
-      unit = d.unit || undefined;
-      problem = d.problem || undefined;
-    }
+  private valueRecord(c: ConnState, direction: LinkDirection, handle: number, r: StreamOutput & { kind: 'message' }, m: VictronMessageBody, profile: ResolvedProfile | undefined): VictronRecord {
     const rec: VictronRecord = {
       kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id,
-      type: 0x08, typeName: m.typeName, instance: m.instance, register, registerName: def?.name, raw, value, unit, def, problem, request: undefined, latencyMs: undefined,
+      type: 0x08, typeName: m.typeName, instance: m.instance, register: m.register, registerName: undefined, raw: undefined, value: undefined, unit: undefined, def: undefined,
+      problem: m.problems.length ? m.problems.join('; ') : undefined, request: undefined, latencyMs: undefined,
     };
-    if (register === 0x0100 && raw.length >= 3 && c.productId === undefined) this.productId(c, raw, r.frame, m.instance);
+    const register = m.register;
+    if (register === undefined) return rec;
+    if (m.raw) this.registerValue(rec, profile, register, m.raw);
+    else rec.registerName = this.regName(profile, register);
+    if (register === 0x0100 && m.raw && m.raw.length >= 3 && c.productId === undefined) this.productId(c, m.raw, r.frame, m.instance);
     if (c.pending.size > 0) this.answer(c, regKey(m.instance, register), rec, 0x05);
     return rec;
   }
