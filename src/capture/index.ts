@@ -112,7 +112,7 @@ function makeReader(name: string, size: number, head: Buffer, chunkSource: Chunk
     const h = parsePcapHeader(head)!;
     checkPcapLinkType(h.linkType, 'pcap');
     info = { format, linkType: h.linkType, linkTypeName: LINK_TYPE_NAMES[h.linkType]! };
-    records = () => pcapRecords(chunks(0), h, state, streamBytes ?? size);
+    records = () => pcapRecords(chunks(0), h, state, streamBytes ?? (() => size));
     if (head.length < PCAP_HEADER_LENGTH) throw new CaptureError(`${name}: pcap header is cut short`, size);
   } else {
     const lt = pcapngFirstLinkType(head);
@@ -302,14 +302,22 @@ export async function openCaptures(path: string, opts: ReadOptions = {}): Promis
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
     throw new CaptureError(`${path}: cannot read: ${why}`);
   }
-  if (detectCaptureFormat(head)) return [makeReader(path, size, head, (start) => fileChunks(path, start), opts)];
-  if (head.length >= 4 && (head.readUInt32BE(0) === ZIP_MAGIC || head.readUInt32BE(0) === 0x504b0506)) return zipReaders(path, opts);
+  return capturesOf(path, size, head, (start) => fileChunks(path, start), opts, () => zipReaders(path, opts));
+}
+
+/**
+ * What the first bytes say an input is: a capture, a bug report zip (`zip` opens it), a bug report's
+ * text with a btsnooz summary, or nothing we read (CaptureError, one line).
+ */
+async function capturesOf(name: string, size: number, head: Buffer, chunks: ChunkSource, opts: ReadOptions, zip: () => Promise<CaptureReader[]>, streamBytes?: () => number): Promise<CaptureReader[]> {
+  if (detectCaptureFormat(head)) return [makeReader(name, size, head, chunks, opts, undefined, streamBytes)];
+  if (head.length >= 4 && (head.readUInt32BE(0) === ZIP_MAGIC || head.readUInt32BE(0) === 0x504b0506)) return zip();
   if (looksLikeText(head)) {
-    const section = await findSnoozSection(fileChunks(path));
-    if (section) return [snoozReader(path, section, opts)];
-    throw new CaptureError(`${path}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED}); read as text, it has no BTSNOOP_LOG_SUMMARY section either`, 0);
+    const section = await findSnoozSection(chunks(0));
+    if (section) return [snoozReader(name, section, opts)];
+    throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED}); read as text, it has no BTSNOOP_LOG_SUMMARY section either`, 0);
   }
-  throw new CaptureError(`${path}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
+  throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
 }
 
 /**
@@ -319,17 +327,9 @@ export async function openCaptures(path: string, opts: ReadOptions = {}): Promis
 async function streamCaptures(path: string, opts: ReadOptions): Promise<CaptureReader[]> {
   const name = path === '-' ? '<stdin>' : path;
   const { source, head } = await OneShotSource.open(path, HEAD_SIZE);
+  const zip = () => Promise.reject(new CaptureError(`${name}: a zip (Android bug report) cannot be read from a pipe: its index is at its end; save it to a file first`, 0));
   try {
-    if (detectCaptureFormat(head)) return [makeReader(name, NaN, head, (start) => source.chunks(start), opts, undefined, () => source.bytes)];
-    if (head.length >= 4 && (head.readUInt32BE(0) === ZIP_MAGIC || head.readUInt32BE(0) === 0x504b0506)) {
-      throw new CaptureError(`${name}: a zip (Android bug report) cannot be read from a pipe: its index is at its end; save it to a file first`, 0);
-    }
-    if (looksLikeText(head)) {
-      const section = await findSnoozSection(source.chunks(0));
-      if (section) return [snoozReader(name, section, opts)];
-      throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED}); read as text, it has no BTSNOOP_LOG_SUMMARY section either`, 0);
-    }
-    throw new CaptureError(`${name}: not a capture file: ${describeHead(head)} at byte offset 0 (${SUPPORTED})`, 0);
+    return await capturesOf(name, NaN, head, (start) => source.chunks(start), opts, zip, () => source.bytes);
   } catch (e) {
     source.close();
     throw e;

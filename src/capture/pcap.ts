@@ -55,7 +55,7 @@ export function checkPcapLinkType(linkType: number, format: string): void {
   if (!(linkType in LINK_TYPE_NAMES)) throw new CaptureError(`unsupported ${format} link type ${linkType}: not Bluetooth HCI (${SUPPORTED})`);
 }
 
-export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHeader, state: ReadState, fileSize: number | (() => number)): AsyncGenerator<HciRecord[]> {
+export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHeader, state: ReadState, fileSize: () => number): AsyncGenerator<HciRecord[]> {
   let first = true;
   async function* source(): AsyncGenerator<Buffer> {
     for await (const c of chunks) {
@@ -145,7 +145,7 @@ export async function* pcapRecords(chunks: AsyncIterable<Buffer>, header: PcapHe
   if (queue.length > 0) yield queue.splice(0, queue.length);
   if (failure) throw new CaptureError(`pcap: ${failure.message}`);
   // A stream input's size is what was read of it, known only at its end.
-  const totalBytes = typeof fileSize === 'number' ? fileSize : fileSize();
+  const totalBytes = fileSize();
   if (state.complete && consumed < totalBytes) {
     state.warn({ code: 'truncated-file', message: `capture ends inside a record at byte offset ${consumed} (frame ${frame + 1}): ${totalBytes - consumed} byte(s) of an incomplete record ignored`, fileOffset: consumed, frame: frame + 1 });
   }

@@ -113,23 +113,24 @@ export class OneShotSource {
     if (this.used) throw new Error('a stream input can be read only once');
     this.used = true;
     let skip = start;
-    for (const b of this.pending.splice(0)) {
+    for await (const b of this.all()) {
       if (skip >= b.length) skip -= b.length;
       else {
         yield skip > 0 ? b.subarray(skip) : b;
         skip = 0;
       }
     }
+  }
+
+  /** The head already read, then the rest as it arrives. */
+  private async *all(): AsyncGenerator<Buffer> {
+    yield* this.pending.splice(0);
     for (;;) {
       const n = await this.it.next();
       if (n.done) return;
       const b = typeof n.value === 'string' ? Buffer.from(n.value, 'latin1') : n.value;
       this.bytes += b.length;
-      if (skip >= b.length) skip -= b.length;
-      else {
-        yield skip > 0 ? b.subarray(skip) : b;
-        skip = 0;
-      }
+      yield b;
     }
   }
 
