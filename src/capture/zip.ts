@@ -45,6 +45,40 @@ export class ZipEntryError extends Error {
 
 export const ZIP_MAGIC = 0x504b0304;
 
+/**
+ * An entry's bytes from `start`, inflated (method 8) or stored from `raw`, its data at zip offset
+ * `dataStart`; never more than `limit` bytes (a crafted zip could inflate past what it declares).
+ * Damage ends the iteration with a ZipEntryError naming the entry and both offsets; the bytes
+ * before it have been yielded. Returns how many bytes came, and their CRC-32 when exactly `limit`
+ * did (Node >= 20.15 has zlib.crc32), to catch damage that still inflates.
+ */
+async function* entryBytes(path: string, info: ZipEntryInfo, raw: Readable, dataStart: number, start: number, limit: number): AsyncGenerator<Buffer, { bytes: number; crc?: number }> {
+  const inflate = info.method === 8 ? zlib.createInflateRaw() : undefined;
+  const crc32 = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  let crc = 0;
+  const stream: Readable = inflate ? raw.pipe(inflate) : raw;
+  if (inflate) raw.on('error', (err) => inflate.destroy(err));
+  let pos = 0;
+  try {
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      if (crc32) crc = crc32(c, crc);
+      const end = pos + c.length;
+      if (end > limit) throw new ZipEntryError(`${path}:${info.name}: inflates past its declared ${limit} bytes at byte offset ${limit} of the entry; stopped there`, info.name, pos);
+      if (end > start) yield pos >= start ? c : c.subarray(start - pos);
+      pos = end;
+    }
+  } catch (err) {
+    if (err instanceof ZipEntryError) throw err;
+    const consumed = inflate ? inflate.bytesWritten : pos;
+    const why = /unexpected end/i.test((err as Error).message) ? 'deflate data cut short' : (err as Error).message;
+    throw new ZipEntryError(`${path}:${info.name}: ${why} at byte offset ${pos} of the entry (zip byte offset ${dataStart + consumed})`, info.name, pos);
+  } finally {
+    raw.destroy();
+    inflate?.destroy();
+  }
+  return { bytes: pos, crc: crc32 && pos === limit ? crc : undefined };
+}
+
 /** Opens a zip and lists its entries; throws an Error with yauzl's reason when it is not a readable zip. */
 export async function openZip(path: string): Promise<ZipArchive> {
   const zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false, decodeStrings: true });
@@ -76,37 +110,9 @@ export async function openZip(path: string): Promise<ZipArchive> {
     } catch (err) {
       throw new ZipEntryError(`${path}:${info.name}: damaged local header at zip byte offset ${info.localHeaderOffset}: ${(err as Error).message}`, info.name, 0);
     }
-    const inflate = info.method === 8 ? zlib.createInflateRaw() : undefined;
-    // CRC-32 (Node >= 20.15): catches damage that still inflates (yauzl does not check it).
-    const crc32 = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
-    let crc = 0;
-    const stream: Readable = inflate ? raw.pipe(inflate) : raw;
-    if (inflate) raw.on('error', (err) => inflate.destroy(err));
-    let pos = 0;
-    try {
-      for await (const c of stream as AsyncIterable<Buffer>) {
-        if (crc32) crc = crc32(c, crc);
-        const end = pos + c.length;
-        // Bounded: an entry never inflates past the size its header declares (a crafted zip could).
-        if (end > info.size) throw new ZipEntryError(`${path}:${info.name}: inflates past its declared ${info.size} bytes at byte offset ${info.size} of the entry; stopped there`, info.name, pos);
-        if (end > start) yield pos >= start ? c : c.subarray(start - pos);
-        pos = end;
-      }
-    } catch (err) {
-      if (err instanceof ZipEntryError) throw err;
-      const consumed = inflate ? inflate.bytesWritten : pos;
-      const why = /unexpected end/i.test((err as Error).message) ? 'deflate data cut short' : (err as Error).message;
-      throw new ZipEntryError(
-        `${path}:${info.name}: ${why} at byte offset ${pos} of the entry (zip byte offset ${dataStart + consumed})`,
-        info.name,
-        pos,
-      );
-    } finally {
-      raw.destroy();
-      inflate?.destroy();
-    }
-    if (crc32 && pos === info.size && crc >>> 0 !== e.crc32 >>> 0) {
-      throw new ZipEntryError(`${path}:${info.name}: CRC-32 mismatch over the entry's ${pos} bytes: its data is corrupt somewhere (records may be wrong)`, info.name, pos);
+    const { crc } = yield* entryBytes(path, info, raw, dataStart, start, info.size);
+    if (crc !== undefined && crc >>> 0 !== e.crc32 >>> 0) {
+      throw new ZipEntryError(`${path}:${info.name}: CRC-32 mismatch over the entry's ${info.size} bytes: its data is corrupt somewhere (records may be wrong)`, info.name, info.size);
     }
   }
   return {
@@ -220,24 +226,8 @@ export async function openZipByLocalHeaders(path: string): Promise<ZipArchive & 
     if (e.method !== 0 && e.method !== 8) throw new ZipEntryError(`${path}:${e.name}: unsupported zip compression method ${e.method}`, e.name, 0);
     if (e.compressedPresent <= 0) throw new ZipEntryError(`${path}:${e.name}: the zip is cut short before this entry's data (zip byte offset ${e.dataStart})`, e.name, 0);
     const raw = createReadStream(path, { start: e.dataStart, end: e.dataStart + e.compressedPresent - 1, highWaterMark: 1 << 16 });
-    const inflate = e.method === 8 ? zlib.createInflateRaw() : undefined;
-    if (inflate) raw.on('error', (err) => inflate.destroy(err));
-    const stream: Readable = inflate ? raw.pipe(inflate) : raw;
-    let pos = 0;
-    try {
-      for await (const c of stream as AsyncIterable<Buffer>) {
-        const end = pos + c.length;
-        if (end > start) yield pos >= start ? c : c.subarray(start - pos);
-        pos = end;
-      }
-    } catch (err) {
-      const consumed = inflate ? inflate.bytesWritten : pos;
-      const why = /unexpected end/i.test((err as Error).message) ? 'deflate data cut short' : (err as Error).message;
-      throw new ZipEntryError(`${path}:${e.name}: ${why} at byte offset ${pos} of the entry (zip byte offset ${e.dataStart + consumed})`, e.name, pos);
-    } finally {
-      raw.destroy();
-      inflate?.destroy();
-    }
+    // A cut entry's declared size may be more than is there: no limit but the bytes present.
+    const { bytes: pos } = yield* entryBytes(path, e, raw, e.dataStart, start, e.cut ? Infinity : e.size);
     if (e.cut) throw new ZipEntryError(`${path}:${e.name}: the zip is cut short inside this entry at byte offset ${pos} of the entry (zip byte offset ${e.dataStart + e.compressedPresent})`, e.name, pos);
   }
   return { path, entries, chunks, release: () => {}, retain: () => {}, cutAt };
