@@ -180,7 +180,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     return { kind: 'ok', message: '', unreadable: a.unreadable !== undefined };
   };
 
-  const makeInput = (stage: Stage, w: number): Input => {
+  const makeInput = async (stage: Stage, w: number): Promise<Input> => {
     const id = ++jobId;
     if (stage === 'stream') {
       const [msgs] = fc.sample(fc.array(fc.tuple(victronMessage, fc.nat(1)), { minLength: 3, maxLength: 14 }), { seed: rng.int(2 ** 31), numRuns: 1 });
@@ -202,7 +202,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     // One input in eight comes as an Android bug report zip (the zip layer's own damage included).
     const zipped = rng.int(8) === 0;
     if (zipped) {
-      const z = inBugReport(bytes, rng);
+      const z = await inBugReport(bytes, rng);
       bytes = z.bytes;
       what = `${what}, ${z.what}`;
     }
@@ -289,7 +289,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     workers.map(async (w, wi) => {
       while (next < order.length && performance.now() < deadline) {
         const stage = order[next++]!;
-        const input = makeInput(stage, wi);
+        const input = await makeInput(stage, wi);
         const o = classify(await w.run(input.job));
         // A worker over its memory limit starts afresh: the next input is measured alone.
         if (o.kind === 'memory') w.stop();

@@ -13,7 +13,7 @@ import { loadSeed, mutate, MUTATORS, Rng } from '../../fuzz/mutate.js';
 import { REPO } from '../helpers/tshark.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { zipOf } from '../../fuzz/zip.js';
+import { buildZip } from '../helpers/bugreport.js';
 import { openCaptures, parseCapture } from '../../src/capture/index.js';
 
 test('fuzz mutators: each one changes the seed, reproducibly from the campaign seed', async () => {
@@ -36,7 +36,7 @@ test('the fuzzer\'s bug report zips are zips: Python\'s zipfile (an independent 
   for (const deflate of [true, false]) {
     for (const descriptor of [true, false]) {
       const p = path.join(dir, `${deflate}-${descriptor}.zip`);
-      writeFileSync(p, zipOf([{ name: 'bugreport-x.txt', data: Buffer.from('== dumpstate\n') }, { name: 'FS/data/misc/bluetooth/logs/btsnoop_hci.log', data: capture }], { deflate, descriptor }));
+      writeFileSync(p, await buildZip([{ name: 'bugreport-x.txt', data: Buffer.from('== dumpstate\n'), store: !deflate, descriptor }, { name: 'FS/data/misc/bluetooth/logs/btsnoop_hci.log', data: capture, store: !deflate, descriptor }]));
       const py = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(";".join(f"{i.filename}:{i.compress_type}:{i.flag_bits & 8}:{i.file_size}" for i in z.infolist()))', p], { encoding: 'utf8' });
       assert.equal(py.status, 0, py.stderr);
       const m = deflate ? 8 : 0;

@@ -3,14 +3,23 @@
  * logs, btsnoop files split the way Android rotates them, and btsnooz summaries from our own small
  * encoder written from AOSP's format description (btif_debug_btsnoop.h, btsnooz.py).
  */
+import { Readable } from 'node:stream';
 import { deflateSync } from 'node:zlib';
 import yazl from 'yazl';
 import type { HciRecord } from '../../src/capture/types.js';
 
-/** A zip with these entries (deflated unless `store`), as bytes. */
-export async function buildZip(entries: { name: string; data: Buffer | string; store?: boolean }[]): Promise<Buffer> {
+/**
+ * A zip with these entries (deflated unless `store`), as bytes. With `descriptor` an entry is written
+ * as a stream: its sizes and CRC follow its data (bit 3), as Android's libziparchive writes them.
+ */
+export async function buildZip(entries: { name: string; data: Buffer | string; store?: boolean; descriptor?: boolean }[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const e of entries) zip.addBuffer(Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data), e.name, { compress: !e.store, mtime: new Date(Date.UTC(2024, 0, 27)) });
+  for (const e of entries) {
+    const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data);
+    const opts = { compress: !e.store, mtime: new Date(Date.UTC(2024, 0, 27)) };
+    if (e.descriptor) zip.addReadStream(Readable.from([data]), e.name, opts);
+    else zip.addBuffer(data, e.name, opts);
+  }
   zip.end();
   const parts: Buffer[] = [];
   for await (const c of zip.outputStream as AsyncIterable<Buffer>) parts.push(c);
