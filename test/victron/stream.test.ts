@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { INCOMPLETE_AT_LASTDATA, MAX_PENDING, TransferReassembler, type Piece, type StreamOutput } from '../../src/victron/stream.js';
 import { fromHex, toHex } from '../../src/util/cursor.js';
+import { victronMessageOf } from '../../fuzz/messages.js';
 
 type Role = Piece['role'];
 /** Pushes pieces (frame = index + 1) into one stream; every record gets the frame of the push that returned it. */
@@ -160,22 +161,7 @@ test('memory stays bounded: a stream that grows past MAX_PENDING without a messa
 // Property: any split of a valid message sequence over Data/LastData, with 0xff padding at any
 // message boundary, yields the same messages; every byte is accounted for; provenance is exact.
 
-const uintHex = (n: number) => (n < 24 ? n.toString(16).padStart(2, '0') : n < 0x100 ? '18' + n.toString(16).padStart(2, '0') : '19' + n.toString(16).padStart(4, '0'));
-const bytesHex = (b: Uint8Array) => (b.length < 24 ? (0x40 + b.length).toString(16) : '58' + b.length.toString(16).padStart(2, '0')) + toHex(b);
-const arrHex = (items: string[], indefinite: boolean) => (indefinite ? '9f' + items.join('') + 'ff' : (0x80 + items.length).toString(16) + items.join(''));
-const inst = fc.constantFrom(0, 1, 3, 9);
-const reg = fc.oneof(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 24, max: 255 }), fc.integer({ min: 256, max: 0xffff }));
-
-const message: fc.Arbitrary<string> = fc.oneof(
-  fc.record({ i: inst, r: reg, v: fc.uint8Array({ maxLength: 40 }) }).map(({ i, r, v }) => '08' + uintHex(i) + uintHex(r) + bytesHex(v)),
-  fc.record({ i: inst, regs: fc.array(reg, { minLength: 1, maxLength: 12 }), ind: fc.boolean() }).map(({ i, regs, ind }) => '05' + uintHex(i) + arrHex(regs.map(uintHex), ind)),
-  fc.record({ i: inst, r: reg, v: fc.uint8Array({ maxLength: 8 }) }).map(({ i, r, v }) => '06' + uintHex(i) + arrHex([uintHex(r), bytesHex(v)], false)),
-  fc.record({ pairs: fc.array(fc.tuple(inst, fc.integer({ min: 0, max: 300 })), { maxLength: 5 }), ind: fc.boolean() }).map(({ pairs, ind }) => '02' + arrHex(pairs.flatMap(([a, b]) => [uintHex(a), uintHex(b)]), ind)),
-  fc.record({ i: inst, op: fc.constantFrom(3, 4, 10), code: fc.integer({ min: 0, max: 30 }) }).map(({ i, op, code }) => '07' + uintHex(i) + uintHex(op) + uintHex(code)),
-  fc.record({ i: inst, r: reg, code: fc.integer({ min: 0, max: 3 }) }).map(({ i, r, code }) => '09' + uintHex(i) + uintHex(r) + uintHex(code)),
-  fc.record({ op: fc.constantFrom(3, 4, 10), i: inst }).map(({ op, i }) => uintHex(op) + uintHex(i)),
-  fc.constant('01'),
-);
+const message = victronMessageOf(1);
 
 test('property: any split over Data/LastData, with any padding at message boundaries, gives the same messages', () => {
   fc.assert(
