@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { packProfile } from './pack-profile.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const outArg = process.argv.indexOf('--out');
@@ -22,10 +23,17 @@ for (const entry of readdirSync(path.join(root, 'src'), { recursive: true, withF
   if (!entry.isFile() || !/\.(json|lua)$/.test(entry.name)) continue;
   const rel = path.relative(path.join(root, 'src'), path.join(entry.parentPath ?? entry.path, entry.name));
   mkdirSync(path.dirname(path.join(dist, rel)), { recursive: true });
-  copyFileSync(path.join(root, 'src', rel), path.join(dist, rel));
+  if (isShippedProfile(rel)) writeFileSync(path.join(dist, rel.replace(/\.json$/, '.jsonl')), packProfile(readFileSync(path.join(root, 'src', rel), 'utf8')));
+  else copyFileSync(path.join(root, 'src', rel), path.join(dist, rel));
 }
 await bundleCli();
 writeFileSync(path.join(dist, '.built'), new Date().toISOString() + '\n');
+
+/** A device profile next to src/profiles/load.ts (not its schema or the product table): shipped packed, as NAME.jsonl (pack-profile.mjs). */
+function isShippedProfile(rel) {
+  const [dir, name, ...deeper] = rel.split(path.sep);
+  return dir === 'profiles' && deeper.length === 0 && name.endsWith('.json') && name !== 'schema.json' && name !== 'products.json';
+}
 
 /**
  * The CLI as a few files instead of about 130 modules: Node's ESM loader resolves, reads and links

@@ -66,8 +66,58 @@ export function loadProfileFile(file: string, opts: { checkSchema?: boolean } = 
   return { profile: validateProfile(file, data, opts.checkSchema ?? true), file };
 }
 
+/**
+ * A shipped profile as `npm run build` writes it to dist/ (scripts/pack-profile.mjs): JSON Lines, the
+ * profile first, then one register per line, `{"id":N,...}`. Only the ids are read here; a register's
+ * line is parsed when it is first used (most captures use a few dozen of the 2,579 in common.json).
+ */
+function loadPackedProfile(file: string): ShippedProfile {
+  // Pure ASCII (the packer escapes the rest): latin1 is the cheapest way to a string.
+  const text = readFileSync(file, 'latin1');
+  let end = text.indexOf('\n');
+  const profile = validateProfile(file, JSON.parse(text.slice(0, end)), false);
+  const packed: RegisterCell[] = [];
+  for (let start = end + 1; start < text.length; start = end + 1) {
+    end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    if (line.length > 0) packed.push({ id: parseInt(line.slice(PACKED_ID.length), 10), text: line });
+  }
+  // Named after the profile it was built from, as messages and the generated dissector show it.
+  return { profile, file: file.replace(/\.jsonl$/, '.json'), packed };
+}
+const PACKED_ID = '{"id":';
+
+/** A shipped profile and, when it was read from dist/, its registers still unparsed. */
+interface ShippedProfile {
+  profile: Profile;
+  file: string;
+  packed?: RegisterCell[];
+}
+
+/**
+ * A register of a resolved profile, parsed on first use when it was shipped packed. One cell per
+ * definition, shared by every profile that inherits it, so that they share one RegisterDef.
+ */
+interface RegisterCell {
+  id: number;
+  text?: string;
+  def?: RegisterDef;
+}
+
+function cellDef(c: RegisterCell): RegisterDef {
+  return (c.def ??= JSON.parse(c.text!) as RegisterDef);
+}
+
 /** JSON files next to the shipped profiles that are not profiles. */
 const NOT_PROFILES = new Set(['schema.json', 'products.json']);
+
+/** The shipped profiles: packed (`.jsonl`) in a build, plain JSON when running from src/. */
+function shippedProfiles(): ShippedProfile[] {
+  const packed = readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.jsonl')).sort();
+  if (packed.length > 0) return packed.map((f) => loadPackedProfile(path.join(SHIPPED_DIR, f)));
+  return jsonFiles(SHIPPED_DIR, NOT_PROFILES).map((f) => loadProfileFile(f, { checkSchema: false }));
+}
 
 function jsonFiles(dir: string, skip: Set<string> = new Set(['schema.json'])): string[] {
   let entries: string[];
@@ -81,10 +131,14 @@ function jsonFiles(dir: string, skip: Set<string> = new Set(['schema.json'])): s
   return entries.filter((f) => f.endsWith('.json') && !skip.has(f)).sort().map((f) => path.join(dir, f));
 }
 
-function resolveAll(raw: { profile: Profile; file: string }[]): ResolvedProfile[] {
-  const byId = new Map<string, { profile: Profile; file: string }>();
+/** What each resolved profile was made from (a packed profile's `profile` holds no registers). */
+const sources = new WeakMap<ResolvedProfile, ShippedProfile>();
+
+function resolveAll(raw: ShippedProfile[]): ResolvedProfile[] {
+  const byId = new Map<string, ShippedProfile>();
   for (const r of raw) byId.set(r.profile.id, r); // later ones (user files) override shipped ones
   const cache = new Map<string, ResolvedProfile>();
+  const cells = new Map<string, Map<number, RegisterCell>>();
   const resolve = (id: string, stack: string[]): ResolvedProfile => {
     const done = cache.get(id);
     if (done) return done;
@@ -92,14 +146,15 @@ function resolveAll(raw: { profile: Profile; file: string }[]): ResolvedProfile[
     if (!entry) throw new ProfileError(`${stack.length ? byId.get(stack.at(-1)!)!.file : id}: /extends: unknown profile '${id}'`);
     if (stack.includes(id)) throw new ProfileError(`${entry.file}: /extends: profiles extend each other in a cycle: ${[...stack, id].join(' -> ')}`);
     const parents = (entry.profile.extends ?? []).map((p) => resolve(p, [...stack, id]));
-    const regs = new Map<number, RegisterDef>();
-    for (const parent of parents) for (const r of parent.registers()) regs.set(r.id, r);
-    for (const r of entry.profile.registers ?? []) regs.set(r.id, r);
+    const regs = new Map<number, RegisterCell>();
+    for (const parent of parents) for (const [rid, c] of cells.get(parent.id)!) regs.set(rid, c);
+    for (const c of (entry.packed ??= (entry.profile.registers ?? []).map((r) => ({ id: r.id, def: r })))) regs.set(c.id, c);
+    cells.set(id, regs);
     const characteristics: Record<CharacteristicRole, string[]> = { control: [], lastData: [], data: [] };
     for (const role of ['control', 'lastData', 'data'] as const) {
       characteristics[role] = entry.profile.characteristics?.[role] ?? parents.find((p) => p.characteristics[role].length)?.characteristics[role] ?? [];
     }
-    const sorted = [...regs.values()].sort((a, b) => a.id - b.id);
+    let sorted: RegisterDef[] | undefined;
     const rp: ResolvedProfile = {
       id,
       displayName: entry.profile.displayName,
@@ -107,20 +162,24 @@ function resolveAll(raw: { profile: Profile; file: string }[]): ResolvedProfile[
       file: entry.file,
       characteristics,
       defaultHandles: entry.profile.match?.handles ?? parents.flatMap((p) => p.defaultHandles),
-      register: (rid) => regs.get(rid),
-      registers: () => sorted,
+      register: (rid) => {
+        const c = regs.get(rid);
+        return c === undefined ? undefined : (c.def ?? cellDef(c));
+      },
+      registers: () => (sorted ??= [...regs.values()].sort((a, b) => a.id - b.id).map(cellDef)),
     };
     cache.set(id, rp);
+    sources.set(rp, entry);
     return rp;
   };
   return [...byId.keys()].map((id) => resolve(id, []));
 }
 
-let shippedCache: { profile: Profile; file: string }[] | undefined;
+let shippedCache: ShippedProfile[] | undefined;
 
 /** Shipped profiles plus those in `dirs` and `files` (same id = override). */
 export function loadProfiles(opts: { dirs?: string[]; files?: string[] } = {}): ResolvedProfile[] {
-  shippedCache ??= jsonFiles(SHIPPED_DIR, NOT_PROFILES).map((f) => loadProfileFile(f, { checkSchema: false }));
+  shippedCache ??= shippedProfiles();
   const user = [...(opts.dirs ?? []).flatMap((d) => jsonFiles(d)), ...(opts.files ?? [])].map((f) => loadProfileFile(f));
   return resolveAll([...shippedCache, ...user]);
 }
@@ -131,7 +190,7 @@ export function resolveProfile(nameOrPath: string, profiles: ResolvedProfile[]):
   if (byId) return byId;
   if (nameOrPath.endsWith('.json')) {
     const { profile } = loadProfileFile(nameOrPath);
-    const all = resolveAll([...profiles.map((p) => ({ profile: p.profile, file: p.file })), { profile, file: nameOrPath }]);
+    const all = resolveAll([...profiles.map((p) => sources.get(p) ?? { profile: p.profile, file: p.file }), { profile, file: nameOrPath }]);
     return all.find((p) => p.id === profile.id)!;
   }
   throw new ProfileError(`unknown profile '${nameOrPath}' (known: ${profiles.map((p) => p.id).join(', ')}; or give a path to a .json profile)`);
