@@ -22,7 +22,7 @@ test('npm pack, install into an empty folder, run vgatt decode and the library f
     execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs'), '--out', path.join(stage, 'dist')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     const tgz = npm(['pack', '--ignore-scripts', '--silent', '--pack-destination', work], stage).trim().split('\n').pop()!;
     const files = execFileSync('tar', ['-tzf', path.join(work, tgz)], { encoding: 'utf8' }).split('\n');
-    assert.ok(files.includes('package/dist/index.d.ts') && files.includes('package/dist/profiles/smartshunt.json') && files.includes('package/dist/lua/runtime.lua'), 'types, profiles and the Lua runtime are in the package');
+    assert.ok(files.includes('package/dist/index.d.ts') && files.includes('package/dist/profiles/smartshunt.jsonl') && files.includes('package/dist/lua/runtime.lua'), 'types, profiles and the Lua runtime are in the package');
     assert.ok(!files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/')), 'no sources or tests in the package');
 
     const app = path.join(work, 'app');
