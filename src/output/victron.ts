@@ -1,7 +1,7 @@
 import type { ControlInfo, VictronRecord } from '../victron/index.js';
 import type { LinkDirection } from '../bluetooth/types.js';
 import { registerText } from './registers.js';
-import { planRaw, scalarPlan } from '../profiles/index.js';
+import { planRaw, scalarPlan, type ScalarPlan } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, writeLinkFields } from './time.js';
@@ -141,6 +141,22 @@ export function victronToNdjson(r: VictronRecord): string {
   return s + '}';
 }
 
+/** The fixed pieces of a record, encoded once: a piece is copied with one `set` (LineWriter.bytes). */
+const key = (s: string) => Buffer.from(s, 'latin1');
+const FRAMES = key(',"frames":[');
+const RAW = key(',"raw":"');
+const RAW_END_VALUE = key('","value":');
+const VALUE = key(',"value":');
+const TEXT = key(',"text":');
+const TEXT_QUOTE = key(',"text":"');
+const BYTES = key(',"bytes":"');
+const NO_RANGES = key('","ranges":[]');
+const FIRST_RANGE = key('","ranges":[{"frame":');
+const NEXT_RANGE = key('},{"frame":');
+const START = key(',"start":');
+const END = key(',"end":');
+const HANDLE = key(',"handle":');
+
 /** `{"kind":"...","frame":` per kind. */
 const KIND_HEAD: Record<string, Buffer> = {};
 /** `,"type":N,"typeName":"...","instance":N` per opcode, with the name and instance it was made for (the last one seen). */
@@ -187,12 +203,9 @@ function registerFields(register: number, name: string): Buffer {
  * values), written as bytes: the number as the text shows it and its unit. False for anything else
  * (victronText makes those). The same text as registerText.
  */
-function writePlainValueText(w: LineWriter, r: VictronRecord): boolean {
-  const def = r.def;
+function writePlainValueText(w: LineWriter, r: VictronRecord, plan: ScalarPlan | undefined): boolean {
   const v = r.value;
-  if (def === undefined || typeof v !== 'number' || r.raw === undefined) return false;
-  const plan = scalarPlan(def);
-  if (plan === undefined || r.raw.length !== plan.size) return false;
+  if (plan === undefined || typeof v !== 'number' || r.raw === undefined || r.raw.length !== plan.size) return false;
   const f = plan.field;
   if (f.format !== undefined || f.bits !== undefined) return false;
   const raw = planRaw(plan, r.raw);
@@ -200,12 +213,12 @@ function writePlainValueText(w: LineWriter, r: VictronRecord): boolean {
     // A label for this raw value: the label is the text.
     const label = f.special?.[raw] ?? f.enum?.[raw];
     if (label !== undefined) {
-      w.ascii(',"text":');
+      w.bytes(TEXT);
       w.jsonCached(label);
       return true;
     }
   }
-  w.ascii(',"text":"');
+  w.bytes(TEXT_QUOTE);
   if (f.scale) w.fixed(v, plan.decimals);
   else w.numText(v);
   if (f.unit) w.spacedJsonTail(f.unit);
@@ -223,13 +236,13 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.ascii(',"frame":');
   } else w.bytes((KIND_HEAD[r.kind] ??= Buffer.from(`{"kind":"${r.kind}","frame":`, 'latin1')));
   w.uint(r.frame);
-  w.ascii(',"frames":[');
+  w.bytes(FRAMES);
   const frames = r.frames;
   for (let i = 0; i < frames.length; i++) {
-    if (i) w.ascii(',');
+    if (i) w.byte(0x2c);
     w.uint(frames[i]!);
   }
-  w.ascii(']');
+  w.byte(0x5d);
   writeLinkFields(w, r);
   if (r.type !== undefined && r.typeName !== undefined && r.instance !== undefined && Number.isInteger(r.instance)) w.bytes(typeFields(r.type, r.typeName, r.instance));
   else {
@@ -257,14 +270,20 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
       w.jsonCached(r.registerName);
     }
   }
+  // A register whose value is one number: the value and the text are written from its plan.
+  const plan = r.def !== undefined && typeof r.value === 'number' ? scalarPlan(r.def) : undefined;
   if (r.raw) {
-    w.ascii(',"raw":"');
+    w.bytes(RAW);
     w.hex(r.raw);
-    w.ascii(r.value !== undefined ? '","value":' : '"');
-  } else if (r.value !== undefined) w.ascii(',"value":');
+    if (r.value !== undefined) w.bytes(RAW_END_VALUE);
+    else w.byte(0x22);
+  } else if (r.value !== undefined) w.bytes(VALUE);
   if (r.value !== undefined) {
     const v = r.value;
-    if (typeof v === 'number') w.num(v);
+    if (typeof v === 'number') {
+      if (plan !== undefined && plan.scaled && !Number.isInteger(v)) w.decimal(v, plan.decimals);
+      else w.num(v);
+    }
     else if (typeof v === 'string') w.json(v);
     else w.utf8(q(typeof v === 'object' && v !== null ? jsonSafe(v) : v));
   }
@@ -277,7 +296,7 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.ascii(',"response":');
     w.numText(r.response);
   }
-  if (!writePlainValueText(w, r)) {
+  if (!writePlainValueText(w, r, plan)) {
     const text = victronText(r);
     if (text !== undefined) {
       w.ascii(',"text":');
@@ -300,24 +319,24 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.ascii(',"problem":');
     w.json(r.problem);
   }
-  w.ascii(',"bytes":"');
+  w.bytes(BYTES);
   w.hex(r.bytes);
   const ranges = r.ranges;
-  if (ranges.length === 0) w.ascii('","ranges":[]');
+  if (ranges.length === 0) w.bytes(NO_RANGES);
   else {
     for (let i = 0; i < ranges.length; i++) {
       const g = ranges[i]!;
-      w.ascii(i ? '},{"frame":' : '","ranges":[{"frame":');
+      w.bytes(i ? NEXT_RANGE : FIRST_RANGE);
       w.uint(g.frame);
-      w.ascii(',"start":');
+      w.bytes(START);
       w.uint(g.start);
-      w.ascii(',"end":');
+      w.bytes(END);
       w.uint(g.end);
     }
     w.ascii('}]');
   }
   if (r.handle) {
-    w.ascii(',"handle":');
+    w.bytes(HANDLE);
     w.numText(r.handle);
   }
   w.ascii('}\n'); // the record's end and the line's

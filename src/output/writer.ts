@@ -121,13 +121,47 @@ export class LineWriter {
     this.ascii(v.toFixed(d));
   }
 
+  /**
+   * String(v) for a number that is, or is close to, a decimal with d digits after the point (a scaled
+   * register value): its digits, without trailing zeros, when v is exactly the double nearest that
+   * decimal (then the decimal is the shortest text that reads back as v, which is what String() prints,
+   * for up to 15 significant digits); otherwise String(v) itself.
+   */
+  decimal(v: number, d: number): void {
+    const m = POW10[d];
+    if (m !== undefined) {
+      const k = Math.round(v * m);
+      if (k / m === v && Math.abs(k) < 1e15 && (Math.abs(v) >= 1e-6 || v === 0)) {
+        let a = k < 0 ? -k : k;
+        let places = d;
+        while (places > 0 && a % 10 === 0) {
+          a /= 10;
+          places--;
+        }
+        const scale = POW10[places]!;
+        const ip = Math.floor(a / scale);
+        if (ip < 0x1_0000_0000) {
+          if (k < 0) this.byte(0x2d);
+          this.uint(ip);
+          if (places > 0) {
+            this.byte(0x2e);
+            this.padded(a - ip * scale, places);
+          }
+          return;
+        }
+      }
+    }
+    this.ascii(String(v));
+  }
+
   /** Bytes written as is (pre-encoded keys). */
   bytes(src: Uint8Array): void {
     const n = src.length;
     this.room(n);
     const b = this.buf;
     let p = this.pos;
-    if (n > 32) {
+    // One `set` costs about as much as a byte loop over 10 bytes (measured on Node 20).
+    if (n >= 8) {
       b.set(src, p);
       p += n;
     } else for (let i = 0; i < n; i++) b[p++] = src[i]!;

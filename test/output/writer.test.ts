@@ -127,6 +127,34 @@ test('fixed() prints what toFixed prints, for any number and for the values the 
   );
 });
 
+test('decimal() prints what String() prints, for any number and for the values the decoder rounds', async () => {
+  const scales = [0.001, 0.1, 0.01, 0.000001, 0.05, 0.25, 0.0001, 0.0125, 1 / 3, 1e-9, 100];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, -0.001, 1e-6, 9e-7, -1e-7, 0.005, 2.5, -2.5, 1e15, 1e21, 2 ** 32 + 0.5, 123456789012.345, NaN, Infinity)),
+      fc.integer({ min: -(2 ** 32), max: 2 ** 32 }),
+      fc.constantFrom(...scales),
+      fc.nat({ max: 12 }),
+      fc.integer({ min: -(10 ** 15), max: 10 ** 15 }),
+      async (x, raw, scale, d, k) => {
+        const { w, text } = memoryWriter(64);
+        const dec = scaleDecimals(scale);
+        const v = roundTo(raw * scale, dec);
+        // k / 10^d: a decimal with d places, the case decimal() writes as digits.
+        const exact = k / 10 ** Math.min(d, 9);
+        w.decimal(x, d);
+        w.ascii(' ');
+        w.decimal(v, dec);
+        w.ascii(' ');
+        w.decimal(exact, Math.min(d, 9));
+        w.end();
+        assert.equal(await text(), `${String(x)} ${String(v)} ${String(exact)}\n`);
+      },
+    ),
+    { numRuns: 5000 },
+  );
+});
+
 test('output reaches the stream only on flush, in order, and a closed pipe ends it quietly', async () => {
   const got: string[] = [];
   const sink = new Writable({
