@@ -114,8 +114,16 @@ interface Run {
   status: number | null;
 }
 
+/**
+ * The environment Node runs in here, without NODE_EXTRA_CA_CERTS: with it, every Node process reads
+ * and parses that CA bundle before running anything (Node 20 does it at start-up), which has nothing
+ * to do with vgatt (a sandbox's proxy setting). Its cost is measured and printed (caCertsNote).
+ */
+const nodeEnv = { ...process.env };
+delete nodeEnv.NODE_EXTRA_CA_CERTS;
+
 function timed(name: string, cmd: string, argv: string[]): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26, env: nodeEnv });
   const lines = r.stderr.toString().trim().split('\n');
   const [sec, kb, user, sys] = lines[lines.length - 1]!.split(' ').map(Number);
   if (r.status !== 0 && !(name.startsWith('vgatt diff') && r.status === 1)) process.stderr.write(`${name} exited ${r.status}: ${lines.slice(-5).join('\n')}\n`);
@@ -125,14 +133,22 @@ function timed(name: string, cmd: string, argv: string[]): Run {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Node's own start-up here (median of 11), what `vgatt --help` cannot go below. */
-function nodeStartMs(): number {
+function nodeStartMs(env: NodeJS.ProcessEnv = nodeEnv): number {
   const walls: number[] = [];
   for (let i = 0; i < 11; i++) {
     const t0 = process.hrtime.bigint();
-    spawnSync('node', ['-e', '0'], { stdio: 'ignore' });
+    spawnSync('node', ['-e', '0'], { stdio: 'ignore', env });
     walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return median(walls);
+}
+
+/** Says when NODE_EXTRA_CA_CERTS is set, what it costs every Node process, and that vgatt is timed without it. */
+function caCertsNote(): string | undefined {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const withIt = nodeStartMs(process.env);
+  const without = nodeStartMs();
+  return `note: NODE_EXTRA_CA_CERTS is set (${process.env.NODE_EXTRA_CA_CERTS}): every Node process reads that CA bundle at start (node -e 0: ${withIt.toFixed(0)} ms with it, ${without.toFixed(0)} ms without). vgatt is timed without it, as on a machine without that setting; add ${(withIt - without).toFixed(0)} ms to each vgatt run to get the time with it.`;
 }
 
 /** `repeat` runs of one command: median wall time, and the largest peak RSS seen. */
@@ -208,13 +224,15 @@ async function benchSize(mb: number): Promise<Run[]> {
 async function main(): Promise<void> {
   if (!existsSync('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time): apt-get install time');
   if (luaOnly) return benchLua();
+  const note = caCertsNote();
+  if (note) console.log(note + '\n');
   // GNU time prints wall time in hundredths of a second: start-up is timed here, to the millisecond, over 11 runs.
   for (const flag of ['--help', '--version']) {
     const help = timedMedian(`vgatt ${flag}`, 'node', [path.join(root, 'bin', 'vgatt.js'), flag]);
     const walls: number[] = [];
     for (let i = 0; i < 11; i++) {
       const t0 = process.hrtime.bigint();
-      spawnSync('node', [path.join(root, 'bin', 'vgatt.js'), flag], { cwd: root, stdio: 'ignore' });
+      spawnSync('node', [path.join(root, 'bin', 'vgatt.js'), flag], { cwd: root, stdio: 'ignore', env: nodeEnv });
       walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     const ms = median(walls);
