@@ -8,7 +8,7 @@ import type { AttPdu, BluetoothEvent, LinkDirection } from '../bluetooth/types.j
 import { chooseProfile, decodeRegisterValue, planRaw, planValue, scalarPlan, type CharacteristicRole, type RegisterDef, type ResolvedProfile } from '../profiles/index.js';
 import { decodeControl, type ControlInfo } from './control.js';
 import { parseMessage, type VictronMessageBody } from './message.js';
-import { TransferReassembler, type Piece, type PieceRange, type StreamOutput } from './stream.js';
+import { TransferReassembler, type Piece, type PieceRange, type Provenance, type StreamSink } from './stream.js';
 
 export interface VictronRecord {
   kind: 'message' | 'control' | 'unknown' | 'padding';
@@ -165,9 +165,16 @@ function isVictronPiece(v: Uint8Array): boolean {
 
 export class VictronDecoder {
   private streams = new TransferReassembler();
-  /** Reused for every piece and every push's output (the reassembler keeps neither). */
+  /** Reused for every piece (the reassembler keeps none). */
   private piece: Piece = { bytes: new Uint8Array(0), frame: 0, timeUs: 0, role: 'data' };
-  private got: StreamOutput[] = [];
+  /** The connection, direction, handle and output of the stream being fed or flushed: where `sink` puts its records. */
+  private to = { c: undefined as ConnState | undefined, direction: 'host-to-device' as LinkDirection, handle: 0, out: [] as VictronRecord[] };
+  /** Makes records straight from the streams' output (no intermediate object per message). */
+  private readonly sink: StreamSink = {
+    message: (body, at) => this.messageRecords(this.to.c!, this.to.direction, this.to.handle, body, at, this.to.out),
+    padding: (at) => this.to.out.push({ kind: 'padding', frame: at.frame, frames: at.frames, timeUs: at.timeUs, bytes: at.bytes, ranges: at.ranges, ...this.base(this.to.c!, this.to.direction, this.to.handle) }),
+    unknown: (reason, at) => this.to.out.push({ kind: 'unknown', frame: at.frame, frames: at.frames, timeUs: at.timeUs, bytes: at.bytes, ranges: at.ranges, ...this.base(this.to.c!, this.to.direction, this.to.handle), reason }),
+  };
   private conns = new Map<string, ConnState>();
   private uuidRoles = new Map<string, CharacteristicRole>();
   private layouts: { control: number; lastData: number; data: number }[];
@@ -366,7 +373,7 @@ export class VictronDecoder {
     if (pdu.truncated) {
       // The capture kept only the start of this value (snap length, Android filtered log): it cannot
       // be framed, and whatever was pending in the transfer is cut too.
-      for (const r of this.streams.flush(stream, 'transfer interrupted by a value the capture cut short')) this.toRecords(c, pdu.direction, pdu.handle, r, out);
+      this.streams.flushTo(stream, 'transfer interrupted by a value the capture cut short', this.sinkTo(c, pdu.direction, pdu.handle, out));
       out.push({ kind: 'unknown', frame: pdu.frame, frames: [pdu.frame], timeUs: pdu.timeUs, connection: c.connection, session: c.session, device: c.device, direction: pdu.direction, handle: pdu.handle, profile: (c.profile ?? this.fallback)?.id, bytes: v, ranges: [{ frame: pdu.frame, start: 0, end: v.length }], reason: 'ATT value cut short by the capture (snap length or Android filtered log)' });
       return out;
     }
@@ -375,22 +382,22 @@ export class VictronDecoder {
     piece.frame = pdu.frame;
     piece.timeUs = pdu.timeUs;
     piece.role = role === 'lastData' ? 'lastData' : 'data';
-    const got = this.streams.push(stream, piece, this.got);
-    for (let i = 0; i < got.length; i++) this.toRecords(c, pdu.direction, pdu.handle, got[i]!, out);
-    while (got.length > 0) got.pop(); // pop, not `length = 0` (a runtime call)
+    this.streams.pushTo(stream, piece, this.sinkTo(c, pdu.direction, pdu.handle, out));
     return out;
   }
 
-  private toRecords(c: ConnState, direction: LinkDirection, handle: number, r: StreamOutput, out: VictronRecord[]): void {
-    if (r.kind === 'padding') {
-      out.push({ kind: 'padding', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, ...this.base(c, direction, handle) });
-      return;
-    }
-    if (r.kind === 'unknown') {
-      out.push({ kind: 'unknown', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, ...this.base(c, direction, handle), reason: r.reason });
-      return;
-    }
-    const m = r.body;
+  /** The sink, set to put records of connection `c`, `direction` and `handle` in `out`. */
+  private sinkTo(c: ConnState, direction: LinkDirection, handle: number, out: VictronRecord[]): StreamSink {
+    const to = this.to;
+    to.c = c;
+    to.direction = direction;
+    to.handle = handle;
+    to.out = out;
+    return this.sink;
+  }
+
+  /** The records of one message (`r` is the reassembler's reused provenance: read here, never kept). */
+  private messageRecords(c: ConnState, direction: LinkDirection, handle: number, m: VictronMessageBody, r: Provenance, out: VictronRecord[]): void {
     const profile = c.profile ?? this.fallback;
     if (m.type === 0x08) {
       out.push(this.valueRecord(c, direction, handle, r, m, profile));
@@ -477,7 +484,7 @@ export class VictronDecoder {
    * (undefined when absent), so that the record is allocated once in its final shape instead of
    * growing field by field; the value is decoded by registerValue().
    */
-  private valueRecord(c: ConnState, direction: LinkDirection, handle: number, r: StreamOutput & { kind: 'message' }, m: VictronMessageBody, profile: ResolvedProfile | undefined): VictronRecord {
+  private valueRecord(c: ConnState, direction: LinkDirection, handle: number, r: Provenance, m: VictronMessageBody, profile: ResolvedProfile | undefined): VictronRecord {
     const rec: VictronRecord = {
       kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id,
       type: 0x08, typeName: m.typeName, instance: m.instance, register: m.register, registerName: undefined, raw: undefined, value: undefined, unit: undefined, def: undefined,
@@ -562,7 +569,7 @@ export class VictronDecoder {
   private closeConn(c: ConnState, reason: string): VictronRecord[] {
     const out: VictronRecord[] = [];
     for (const dir of ['host-to-device', 'device-to-host'] as const) {
-      for (const r of this.streams.flush(dir === 'host-to-device' ? c.toDevice : c.toHost, reason)) this.toRecords(c, dir, 0, r, out);
+      this.streams.flushTo(dir === 'host-to-device' ? c.toDevice : c.toHost, reason, this.sinkTo(c, dir, 0, out));
     }
     for (const list of c.pending.values()) for (const p of list) this.unanswer(c, p);
     c.pending.clear();

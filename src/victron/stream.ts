@@ -70,6 +70,25 @@ export type StreamOutput =
   | ({ kind: 'padding' } & Provenance)
   | ({ kind: 'unknown'; reason: string } & Provenance);
 
+/**
+ * Receives a stream's records as they complete, in stream order. `at` is one object reused for
+ * every record (no object per record on the hot path): read its fields, never keep it.
+ */
+export interface StreamSink {
+  message(body: VictronMessageBody, at: Provenance): void;
+  padding(at: Provenance): void;
+  unknown(reason: string, at: Provenance): void;
+}
+
+/** A sink that collects the records as StreamOutput objects (push() and flush()). */
+function collect(out: StreamOutput[]): StreamSink {
+  return {
+    message: (body, at) => out.push({ kind: 'message', body, ...at }),
+    padding: (at) => out.push({ kind: 'padding', ...at }),
+    unknown: (reason, at) => out.push({ kind: 'unknown', reason, ...at }),
+  };
+}
+
 /** The reason of the unknown record made of bytes left when a LastData piece ends a transfer. */
 export const INCOMPLETE_AT_LASTDATA = 'incomplete transfer at LastData';
 
@@ -125,6 +144,8 @@ class StreamBuffer {
   weak: { p: number; end: number } | undefined;
   /** Set by chainFrom for a 'weak' chain: where its damage starts (absolute). */
   weakEnd = 0;
+  /** What locate() fills for each record. */
+  private readonly at: Provenance = { bytes: EMPTY, frames: [], ranges: [], frame: 0, timeUs: 0 };
 
   append(p: Piece): void {
     let next: Uint8Array;
@@ -155,37 +176,32 @@ class StreamBuffer {
     return r;
   }
 
-  /** Provenance of the first `end` bytes. */
-  provenance(end: number): Provenance {
-    const s0 = this.segments[0];
+  /** The provenance of bytes [a, b) of the buffer (a < b), in `at`: one object reused for every record. */
+  locate(a: number, b: number): Provenance {
+    const at = this.at;
+    const segments = this.segments;
+    let i = 0;
+    let s = segments[0]!;
+    while (s.start + s.length <= a) s = segments[++i]!;
+    // A record that is the whole buffer (a value notified on its own) keeps it: no second view.
+    at.bytes = a === 0 && b === this.buf.length ? this.buf : this.buf.subarray(a, b);
+    at.frame = s.frame;
+    at.timeUs = s.timeUs;
+    const first: PieceRange = { frame: s.frame, start: s.pieceOffset + a - s.start, end: s.pieceOffset + Math.min(b, s.start + s.length) - s.start };
+    at.frames = [s.frame];
+    at.ranges = [first];
     // The common case, bytes of one piece: no loop.
-    if (s0 !== undefined && end <= s0.length && s0.start === 0) {
-      return { bytes: this.buf.subarray(0, end), frames: [s0.frame], ranges: [{ frame: s0.frame, start: s0.pieceOffset, end: s0.pieceOffset + end }], frame: s0.frame, timeUs: s0.timeUs };
+    if (b <= s.start + s.length) return at;
+    for (i++; i < segments.length; i++) {
+      s = segments[i]!;
+      if (s.start >= b) break;
+      if (s.length === 0) continue;
+      if (s.frame !== at.frame) at.frames.push(s.frame);
+      at.ranges.push({ frame: s.frame, start: s.pieceOffset, end: s.pieceOffset + Math.min(b, s.start + s.length) - s.start });
+      at.frame = s.frame;
+      at.timeUs = s.timeUs;
     }
-    const frames: number[] = [];
-    const ranges: PieceRange[] = [];
-    let last: Segment | undefined;
-    for (const s of this.segments) {
-      if (s.start >= end) break;
-      const b = Math.min(end, s.start + s.length);
-      if (b <= s.start) continue;
-      if (frames[frames.length - 1] !== s.frame) frames.push(s.frame);
-      ranges.push({ frame: s.frame, start: s.pieceOffset, end: s.pieceOffset + (b - s.start) });
-      last = s;
-    }
-    // A view, not a copy: the caller's pieces are never reused.
-    return { bytes: this.buf.subarray(0, end), frames, ranges, frame: last?.frame ?? 0, timeUs: last?.timeUs ?? 0 };
-  }
-
-  /** The message record of the first `end` bytes (provenance built in place: one object per message). */
-  message(end: number, body: VictronMessageBody): StreamOutput {
-    const s0 = this.segments[0];
-    if (s0 !== undefined && end <= s0.length && s0.start === 0) {
-      // A message that is the whole buffer (a value notified on its own) keeps it: no second view.
-      return { kind: 'message', body, bytes: end === this.buf.length ? this.buf : this.buf.subarray(0, end), frames: [s0.frame], ranges: [{ frame: s0.frame, start: s0.pieceOffset, end: s0.pieceOffset + end }], frame: s0.frame, timeUs: s0.timeUs };
-    }
-    const p = this.provenance(end);
-    return { kind: 'message', body, bytes: p.bytes, frames: p.frames, ranges: p.ranges, frame: p.frame, timeUs: p.timeUs };
+    return at;
   }
 
   consume(n: number): void {
@@ -317,16 +333,22 @@ export class TransferReassembler {
    * direction); returns the records it completed, in stream order (appended to `out` when given).
    */
   push(key: string, piece: Piece, out: StreamOutput[] = []): StreamOutput[] {
+    this.pushTo(key, piece, collect(out));
+    return out;
+  }
+
+  /** push() that hands the records to `sink` as they complete, without an object per record. */
+  pushTo(key: string, piece: Piece, sink: StreamSink): void {
     let sb = this.buffers.get(key);
     if (!sb) {
       sb = new StreamBuffer();
       this.buffers.set(key, sb);
     }
     sb.append(piece);
-    if (piece.role === 'lastData') this.finish(sb, out, INCOMPLETE_AT_LASTDATA);
-    else this.drain(sb, out, false);
+    if (piece.role === 'lastData') this.finish(sb, sink, INCOMPLETE_AT_LASTDATA);
+    else this.drain(sb, sink, false);
     if (sb.buf.length > MAX_PENDING) {
-      out.push({ kind: 'unknown', reason: sb.resync ? `${sb.reason}; more than ${MAX_PENDING} bytes without a resynchronisation point` : `more than ${MAX_PENDING} bytes without a complete message`, ...sb.provenance(sb.buf.length) });
+      sink.unknown(sb.resync ? `${sb.reason}; more than ${MAX_PENDING} bytes without a resynchronisation point` : `more than ${MAX_PENDING} bytes without a complete message`, sb.locate(0, sb.buf.length));
       sb.consume(sb.buf.length);
       // What follows continues the dropped bytes: it must resynchronise, not be parsed from its first byte.
       sb.reset();
@@ -335,27 +357,30 @@ export class TransferReassembler {
     }
     // An emptied buffer stays for the stream's next piece (flush() drops it): no Map churn per piece.
     if (sb.buf.length === 0) while (sb.segments.length > 0) sb.segments.pop(); // an empty piece holds nothing that waits
-    return out;
   }
 
-  private drain(sb: StreamBuffer, out: StreamOutput[], final: boolean): void {
+  private drain(sb: StreamBuffer, sink: StreamSink, final: boolean): void {
     while (sb.buf.length > 0) {
       const buf = sb.buf;
       if (!sb.resync) {
-        if (buf[0] === 0xff) {
-          let n = 1;
-          while (n < buf.length && buf[n] === 0xff) n++;
-          out.push({ kind: 'padding', ...sb.provenance(n) });
-          sb.consume(n);
-          continue;
+        // Messages and padding from the front, the buffer cut once after them (not once per message).
+        let at = 0;
+        let r: ParseResult = NEED_MORE;
+        while (at < buf.length) {
+          if (buf[at] === 0xff) {
+            let n = at + 1;
+            while (n < buf.length && buf[n] === 0xff) n++;
+            sink.padding(sb.locate(at, n));
+            at = n;
+            continue;
+          }
+          r = sb.parse(at);
+          if (!r.ok || !r.message.shapeOk) break;
+          sink.message(r.message, sb.locate(at, r.end));
+          at = r.end;
         }
-        const r = sb.parse(0);
-        if (r.ok && r.message.shapeOk) {
-          out.push(sb.message(r.end, r.message));
-          sb.consume(r.end);
-          continue;
-        }
-        if (!r.ok && r.needMore) return;
+        sb.consume(at);
+        if (at === buf.length || (!r.ok && r.needMore)) return;
         // Not a message here: the bytes are unknown up to where messages (or padding) frame again.
         sb.resync = true;
         sb.scanFrom = sb.base + 1;
@@ -364,8 +389,8 @@ export class TransferReassembler {
       const p = resyncPoint(sb, final);
       if (p < 0) return;
       // Nothing frames yet: the run goes on into the next piece (never parsed from its first byte).
-      if (p >= buf.length && !final) return;
-      if (p > 0) out.push({ kind: 'unknown', reason: sb.reason, ...sb.provenance(p) });
+      if (p >= sb.buf.length && !final) return;
+      if (p > 0) sink.unknown(sb.reason, sb.locate(0, p));
       sb.consume(p);
       sb.resync = false;
       sb.chain = undefined;
@@ -378,14 +403,14 @@ export class TransferReassembler {
    * unknown with `reason`. Any complete message found after the start of an incomplete one is
    * kept (a garbage length must not swallow a neighbour).
    */
-  private finish(sb: StreamBuffer, out: StreamOutput[], reason: string): void {
-    this.drain(sb, out, true);
+  private finish(sb: StreamBuffer, sink: StreamSink, reason: string): void {
+    this.drain(sb, sink, true);
     while (sb.buf.length > 0) {
       let p = 1;
       while (p < sb.buf.length && !completeAt(sb, p)) p++;
-      out.push({ kind: 'unknown', reason, ...sb.provenance(p) });
+      sink.unknown(reason, sb.locate(0, p));
       sb.consume(p);
-      this.drain(sb, out, true);
+      this.drain(sb, sink, true);
     }
     sb.reset();
   }
@@ -395,11 +420,16 @@ export class TransferReassembler {
    * bytes become unknown with `reason`.
    */
   flush(key: string, reason: string): StreamOutput[] {
+    const out: StreamOutput[] = [];
+    this.flushTo(key, reason, collect(out));
+    return out;
+  }
+
+  /** flush() that hands the records to `sink`. */
+  flushTo(key: string, reason: string, sink: StreamSink): void {
     const sb = this.buffers.get(key);
     this.buffers.delete(key);
-    const out: StreamOutput[] = [];
-    if (sb) this.finish(sb, out, reason);
-    return out;
+    if (sb) this.finish(sb, sink, reason);
   }
 
   /** Ends every stream (end of capture) as flush() does; each record says its stream's key. */

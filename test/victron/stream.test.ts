@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { INCOMPLETE_AT_LASTDATA, MAX_PENDING, TransferReassembler, type Piece, type StreamOutput } from '../../src/victron/stream.js';
+import { INCOMPLETE_AT_LASTDATA, MAX_PENDING, TransferReassembler, type Piece, type Provenance, type StreamOutput } from '../../src/victron/stream.js';
 import { fromHex, toHex } from '../../src/util/cursor.js';
 import { victronMessageOf } from '../../fuzz/messages.js';
 
@@ -141,6 +141,38 @@ test('flush and flushAll: pending bytes become unknown with the given reason; st
   const all = r.flushAll('end of capture');
   assert.deepEqual(all.map((o) => [o.key, o.kind, toHex(o.bytes), o.frame, o.kind === 'unknown' && o.reason]), [['a', 'unknown', '0803', 5, 'end of capture']]);
   assert.deepEqual(r.flushAll('x'), []);
+});
+
+test('pushTo and flushTo hand the records push and flush return to a sink, in order, through one reused provenance object', () => {
+  const pieces: [string, Role][] = [
+    ['ff 080319ed8d422f05 c0 0803190fff421027 0503'.replace(/ /g, ''), 'data'],
+    ['8119ed8d 0803'.replace(/ /g, ''), 'data'],
+  ];
+  const viaSink: StreamOutput[] = [];
+  const seen = new Set<Provenance>();
+  const copy = (at: Provenance) => {
+    seen.add(at);
+    return { bytes: at.bytes, frames: at.frames, ranges: at.ranges, frame: at.frame, timeUs: at.timeUs };
+  };
+  const sink = {
+    message: (body: Extract<StreamOutput, { kind: 'message' }>['body'], at: Provenance) => viaSink.push({ kind: 'message', body, ...copy(at) }),
+    padding: (at: Provenance) => viaSink.push({ kind: 'padding', ...copy(at) }),
+    unknown: (reason: string, at: Provenance) => viaSink.push({ kind: 'unknown', reason, ...copy(at) }),
+  };
+  const a = new TransferReassembler();
+  const b = new TransferReassembler();
+  const viaPush: StreamOutput[] = [];
+  pieces.forEach(([x, role], i) => {
+    const piece = { bytes: fromHex(x), frame: i + 1, timeUs: i, role };
+    a.pushTo('k', piece, sink);
+    viaPush.push(...b.push('k', piece));
+  });
+  a.flushTo('k', 'end', sink);
+  viaPush.push(...b.flush('k', 'end'));
+  assert.deepEqual(kinds(viaSink), ['padding', 'message', 'unknown', 'message', 'message', 'unknown']);
+  assert.deepEqual(hexes(viaSink), ['ff', '080319ed8d422f05', 'c0', '0803190fff421027', '05038119ed8d', '0803']);
+  assert.deepEqual(viaSink, viaPush);
+  assert.equal(seen.size, 1);
 });
 
 test('memory stays bounded: a stream that grows past MAX_PENDING without a message is emitted as unknown', () => {
