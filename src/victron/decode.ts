@@ -14,6 +14,7 @@ export interface VictronRecord {
   kind: 'message' | 'control' | 'unknown' | 'padding';
   /** The frame that carried the record's last byte. */
   frame: number;
+  /** Every frame that carried some of its bytes. Read-only: records of one piece (or one message) share the array. */
   frames: number[];
   timeUs: number;
   connection: number;
@@ -51,6 +52,7 @@ export interface VictronRecord {
   problem?: string;
   /** All bytes of the message / control PDU / unknown run. */
   bytes: Uint8Array;
+  /** Where the bytes lie in the pieces. Read-only: the records of one message share the array. */
   ranges: PieceRange[];
   /** ATT handle of the last piece. */
   handle: number;

@@ -55,7 +55,7 @@ export interface PieceRange {
 export interface Provenance {
   /** All bytes of the record. */
   bytes: Uint8Array;
-  /** Every frame that carried some of the bytes, in order. */
+  /** Every frame that carried some of the bytes, in order (shared by the records of one piece: read-only). */
   frames: number[];
   /** The bytes' place in each piece, in order. */
   ranges: PieceRange[];
@@ -100,6 +100,8 @@ interface Segment {
   timeUs: number;
   /** Offset of that byte in the piece's ATT value. */
   pieceOffset: number;
+  /** `[frame]`: the frames of every record inside the piece (one array per piece, not per record). */
+  frames: number[];
 }
 
 /** A stream that buffers more than this without a message is garbage: shown as unknown and dropped. */
@@ -155,7 +157,7 @@ class StreamBuffer {
       next.set(this.buf);
       next.set(p.bytes, this.buf.length);
     }
-    this.segments.push({ start: this.buf.length, length: p.bytes.length, frame: p.frame, timeUs: p.timeUs, pieceOffset: 0 });
+    this.segments.push({ start: this.buf.length, length: p.bytes.length, frame: p.frame, timeUs: p.timeUs, pieceOffset: 0, frames: [p.frame] });
     this.buf = next;
   }
 
@@ -188,10 +190,13 @@ class StreamBuffer {
     at.frame = s.frame;
     at.timeUs = s.timeUs;
     const first: PieceRange = { frame: s.frame, start: s.pieceOffset + a - s.start, end: s.pieceOffset + Math.min(b, s.start + s.length) - s.start };
-    at.frames = [s.frame];
     at.ranges = [first];
     // The common case, bytes of one piece: no loop.
-    if (b <= s.start + s.length) return at;
+    if (b <= s.start + s.length) {
+      at.frames = s.frames;
+      return at;
+    }
+    at.frames = [s.frame];
     for (i++; i < segments.length; i++) {
       s = segments[i]!;
       if (s.start >= b) break;

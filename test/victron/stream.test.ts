@@ -143,7 +143,7 @@ test('flush and flushAll: pending bytes become unknown with the given reason; st
   assert.deepEqual(r.flushAll('x'), []);
 });
 
-test('pushTo and flushTo hand the records push and flush return to a sink, in order, through one reused provenance object', () => {
+test('pushTo and flushTo hand the records push and flush return to a sink, in order, through one reused provenance object; the records of a piece share its frames', () => {
   const pieces: [string, Role][] = [
     ['ff 080319ed8d422f05 c0 0803190fff421027 0503'.replace(/ /g, ''), 'data'],
     ['8119ed8d 0803'.replace(/ /g, ''), 'data'],
@@ -173,6 +173,10 @@ test('pushTo and flushTo hand the records push and flush return to a sink, in or
   assert.deepEqual(hexes(viaSink), ['ff', '080319ed8d422f05', 'c0', '0803190fff421027', '05038119ed8d', '0803']);
   assert.deepEqual(viaSink, viaPush);
   assert.equal(seen.size, 1);
+  // Records inside one piece share its frames array; a record across pieces has its own.
+  assert.equal(viaSink[1]!.frames, viaSink[3]!.frames);
+  assert.deepEqual([viaSink[4]!.frames, viaSink[5]!.frames], [[1, 2], [2]]);
+  assert.notEqual(viaSink[4]!.frames, viaSink[5]!.frames);
 });
 
 test('memory stays bounded: a stream that grows past MAX_PENDING without a message is emitted as unknown', () => {
