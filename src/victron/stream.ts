@@ -26,8 +26,8 @@
  *    that swallows its neighbour, and `0a 07 01 03 00` frames as `0a | 07 01 03 00` or as
  *    `0a 07 | 01 | 03 00`; the earliest clean chain wins.
  * - Waiting is linear: a message waiting for one growing item resumes the item's scan
- *   (ItemScanner), and a candidate's chain resumes where it stopped, instead of re-parsing the
- *   buffer on every piece.
+ *   (ItemScanner) once it has {@link SCAN_FROM} bytes, and a candidate's chain resumes where it
+ *   stopped, instead of re-parsing the buffer on every piece.
  * - A LastData piece ends the transfer: bytes still waiting for more then become unknown
  *   ({@link INCOMPLETE_AT_LASTDATA}); a complete message found inside them is kept.
  * - flush()/flushAll() end streams (disconnect, end of capture) the same way, with their reason.
@@ -109,6 +109,13 @@ export const MAX_PENDING = 64 * 1024;
 
 const NEED_MORE: ParseResult = { ok: false, needMore: true };
 
+/**
+ * A message waiting with fewer bytes than this is parsed again on the next piece instead of
+ * scanned on: cheaper than an ItemScanner for the common message cut by a piece's end, and still
+ * linear (a piece re-reads at most this many bytes of the pieces before it).
+ */
+export const SCAN_FROM = 64;
+
 let fullParses = 0;
 /** Messages parsed from their first byte so far, in this process: a measure of work for tests and the fuzzer. */
 export function fullParseCount(): number {
@@ -174,7 +181,7 @@ class StreamBuffer {
     }
     fullParses++;
     const r = parseMessage(this.buf, off);
-    if (!r.ok && r.needMore && r.at !== undefined) this.wait = { msg: abs, scanner: new ItemScanner(this.base + r.at) };
+    if (!r.ok && r.needMore && r.at !== undefined && this.buf.length - off >= SCAN_FROM) this.wait = { msg: abs, scanner: new ItemScanner(this.base + r.at) };
     return r;
   }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../src/util/cursor.js';
-import { fullParseCount, TransferReassembler } from '../../src/victron/stream.js';
+import { fullParseCount, SCAN_FROM, TransferReassembler } from '../../src/victron/stream.js';
 import { victronMessage } from '../../fuzz/messages.js';
 import { checkNeighbours, type Span } from '../../fuzz/neighbours.js';
 
@@ -64,6 +64,18 @@ test('issue 13, lost neighbours (2): bytes after a run that does not frame are r
   assert.deepEqual(out, ['unknown 087d0a140a', 'message 050381190110', 'message 0803190fff421027']);
   // The run stays one record, however many pieces it spans.
   assert.deepEqual(push(['c0', 'c1', 'c2', '050381190110']), ['unknown c0c1c2', 'message 050381190110']);
+});
+
+test('a message cut by piece ends is parsed again while it is short, then scanned on: one byte per piece, parses stay below SCAN_FROM', () => {
+  // A value of 200 bytes (08 03 19 ed8d 58 c8 ...), one byte per piece.
+  const msg = fromHex('080319ed8d58c8' + 'ab'.repeat(200));
+  const r = new TransferReassembler();
+  const before = fullParseCount();
+  const out: Out[] = [];
+  msg.forEach((b, i) => out.push(...(r.push('k', { bytes: Uint8Array.of(b), frame: i + 1, timeUs: i, role: 'data' }) as Out[])));
+  const parses = fullParseCount() - before;
+  assert.ok(parses >= SCAN_FROM - 7 && parses <= SCAN_FROM + 2, `${parses} full parses for ${msg.length} pieces`);
+  assert.deepEqual(out.map((o) => `${o.kind} ${toHex(o.bytes)}`), [`message ${toHex(msg)}`]);
 });
 
 test('issue 13, quadratic time: an item that grows piece by piece is scanned on, not re-parsed from its start', () => {
