@@ -405,21 +405,21 @@ export class VictronDecoder {
       out.push(this.valueRecord(c, direction, handle, r, m, profile));
       return;
     }
+    const problem = m.problems.length ? m.problems.join('; ') : undefined;
+    if (m.type === 0x05 && m.registers && m.registers.length > 0) {
+      for (const reg of m.registers) {
+        // A fresh literal per register (object spread is slow on this hot path).
+        const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: this.regName(profile, reg) };
+        if (problem) rec.problem = problem;
+        out.push(rec);
+        this.addPending(c, regKey(m.instance, reg), r, m, reg);
+      }
+      return;
+    }
     // Built field by field (no spreads): this is the hot path of `vgatt decode`.
     const common: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: profile?.id, type: m.type, typeName: m.typeName, instance: m.instance };
-    if (m.problems.length) common.problem = m.problems.join('; ');
+    if (problem) common.problem = problem;
     switch (m.type) {
-      case 0x05:
-        if (m.registers && m.registers.length > 0) {
-          for (const reg of m.registers) {
-            // A fresh literal per register (object spread is slow on this hot path).
-            const rec: VictronRecord = { kind: 'message', frame: r.frame, frames: r.frames, timeUs: r.timeUs, bytes: r.bytes, ranges: r.ranges, connection: c.connection, session: c.session, device: c.device, direction, handle, profile: common.profile, type: m.type, typeName: m.typeName, instance: m.instance, register: reg, registerName: this.regName(profile, reg) };
-            if (common.problem) rec.problem = common.problem;
-            out.push(rec);
-            this.addPending(c, regKey(m.instance, reg), r, m, reg);
-          }
-        } else out.push(common);
-        return;
       case 0x06:
         if (m.entries && m.entries.length > 0) {
           for (const e of m.entries) {
