@@ -82,7 +82,6 @@ interface PendingReq {
 }
 
 interface ConnState {
-  key: string;
   /** The keys of the connection's two transfer streams (host-to-device, device-to-host). */
   toDevice: string;
   toHost: string;
@@ -137,6 +136,11 @@ function typeKey(instance: number | undefined, type: number | undefined): number
   return type === undefined || type > 0xffff ? -2 : -3 - ((instance ?? 0x10000) * 0x10000 + type);
 }
 
+/** A connection's key: its session, else (PDUs fed without sessions) its handle and peer. A number, not a string made per PDU. */
+function connKey(x: { connection: number; device?: string; session?: number }): number | string {
+  return x.session ?? `${x.connection}/${x.device ?? '?'}`;
+}
+
 /** A read value that is a device name: printable UTF-8 text, no control bytes. */
 function asName(v: Uint8Array): string | undefined {
   if (v.length < 2 || v.length > 64) return undefined;
@@ -177,7 +181,7 @@ export class VictronDecoder {
     padding: (at) => this.to.out.push({ kind: 'padding', frame: at.frame, frames: at.frames, timeUs: at.timeUs, bytes: at.bytes, ranges: at.ranges, ...this.base(this.to.c!, this.to.direction, this.to.handle) }),
     unknown: (reason, at) => this.to.out.push({ kind: 'unknown', frame: at.frame, frames: at.frames, timeUs: at.timeUs, bytes: at.bytes, ranges: at.ranges, ...this.base(this.to.c!, this.to.direction, this.to.handle), reason }),
   };
-  private conns = new Map<string, ConnState>();
+  private conns = new Map<number | string, ConnState>();
   private uuidRoles = new Map<string, CharacteristicRole>();
   private layouts: { control: number; lastData: number; data: number }[];
   private fallback: ResolvedProfile | undefined;
@@ -205,10 +209,11 @@ export class VictronDecoder {
   }
 
   private conn(pdu: { connection: number; device?: string; session?: number }): ConnState {
-    const key = pdu.session !== undefined ? `s${pdu.session}` : `${pdu.connection}/${pdu.device ?? '?'}`;
+    const key = connKey(pdu);
     let c = this.conns.get(key);
     if (!c) {
-      c = { key, toDevice: `${key}/host-to-device`, toHost: `${key}/device-to-host`, connection: pdu.connection, device: pdu.device, roles: new Map(), pending: new Map() };
+      const name = typeof key === 'number' ? `s${key}` : key;
+      c = { toDevice: `${name}/host-to-device`, toHost: `${name}/device-to-host`, connection: pdu.connection, device: pdu.device, roles: new Map(), pending: new Map() };
       if (pdu.session !== undefined) c.session = pdu.session;
       const known = pdu.device !== undefined ? this.identities.get(pdu.device) : undefined;
       if (known) Object.assign(c, known);
@@ -581,7 +586,7 @@ export class VictronDecoder {
   /** Connection events: a disconnect ends the connection's transfers. */
   pushEvent(e: BluetoothEvent): VictronRecord[] {
     if (e.kind !== 'disconnect') return [];
-    const key = e.session !== undefined ? `s${e.session}` : `${e.connection}/${e.device ?? '?'}`;
+    const key = connKey(e);
     const c = this.conns.get(key);
     if (!c) return [];
     this.conns.delete(key);
