@@ -8,7 +8,7 @@
 import { framingH4, framingMonitor, type LinkFraming } from './link.js';
 import { Carry, MAX_BATCH } from './source.js';
 import { FILTERED_ACL_MAX, FILTERED_LOG_MESSAGE, type ReadState } from './state.js';
-import { HciPacketType, type HciDirection, type HciRecord } from './types.js';
+import { HciPacketType, type HciRecord } from './types.js';
 
 export const BTSNOOP_MAGIC = Buffer.from('btsnoop\0', 'latin1');
 export const BTSNOOP_HEADER_LENGTH = 16;
@@ -34,13 +34,18 @@ export function parseBtsnoopHeader(head: Buffer): BtsnoopHeader | undefined {
   return { version: head.readUInt32BE(8), datalink: head.readUInt32BE(12) };
 }
 
-function framing1001(flags: number): LinkFraming {
-  // Un-encapsulated HCI: bit 1 = command/event, bit 0 = received; data packets can't be told from SCO.
+/**
+ * The framing of each record, by flags (and, for H4, the packet-type byte): shared constants rather
+ * than an object per record. Un-encapsulated HCI (1001): bit 1 = command/event, bit 0 = received;
+ * data packets can't be told from SCO. H4 (1002): bit 0 = received.
+ */
+const FRAMING_1001: LinkFraming[] = [0, 1, 2, 3].map((flags) => {
   const received = (flags & 1) === 1;
-  const command = (flags & 2) === 2;
-  const type = command ? (received ? HciPacketType.Event : HciPacketType.Command) : HciPacketType.AclData;
+  const type = flags & 2 ? (received ? HciPacketType.Event : HciPacketType.Command) : HciPacketType.AclData;
   return { packetType: type, direction: received ? 'controller-to-host' : 'host-to-controller', start: 0 };
-}
+});
+/** At 2 * packet-type byte + received, for the bytes 0-5 (0: not a packet type, like any byte above 5 and an empty record). */
+const FRAMING_H4: LinkFraming[] = Array.from({ length: 12 }, (_, i) => framingH4(Uint8Array.of(i >> 1), i & 1 ? 'controller-to-host' : 'host-to-controller'));
 
 export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: BtsnoopHeader, state: ReadState): AsyncGenerator<HciRecord[]> {
   const carry = new Carry(BTSNOOP_HEADER_LENGTH);
@@ -57,8 +62,8 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
     let p = carry.pos;
     let batch: HciRecord[] = [];
     while (buf.length - p >= RECORD_HEADER_LENGTH) {
-      const orig = buf.readUInt32BE(p);
-      const incl = buf.readUInt32BE(p + 4);
+      const orig = u32(bytes, p);
+      const incl = u32(bytes, p + 4);
       if (incl > MAX_RECORD) {
         carry.pos = p;
         state.warn({ code: 'bad-record', message: `corrupt record at byte offset ${carry.offset} (frame ${frame + 1}): included length ${incl} is not a plausible HCI packet; stopped reading there`, fileOffset: carry.offset, frame: frame + 1 });
@@ -67,18 +72,21 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
         return;
       }
       if (buf.length - p < RECORD_HEADER_LENGTH + incl) break;
-      const flags = buf.readUInt32BE(p + 8);
-      const cumDrops = buf.readUInt32BE(p + 12);
-      const timeUs = btsnoopTimeUs(buf.readUInt32BE(p + 16), buf.readUInt32BE(p + 20));
+      const flags = u32(bytes, p + 8);
+      const cumDrops = u32(bytes, p + 12);
+      const timeUs = btsnoopTimeUs(u32(bytes, p + 16), u32(bytes, p + 20));
       const fileOffset = carry.base + p;
-      const body = bytes.subarray(p + RECORD_HEADER_LENGTH, p + RECORD_HEADER_LENGTH + incl);
-      p += RECORD_HEADER_LENGTH + incl;
+      const bodyStart = p + RECORD_HEADER_LENGTH;
+      p = bodyStart + incl;
       frame++;
       let f: LinkFraming;
       if (datalink === 2001) f = framingMonitor(flags & 0xffff, flags >>> 16, 0);
-      else if (datalink === 1001) f = framing1001(flags);
-      else f = framingH4(body, (flags & 1) === 1 ? 'controller-to-host' : ('host-to-controller' as HciDirection));
-      const data = body.subarray(Math.min(f.start, body.length));
+      else if (datalink === 1001) f = FRAMING_1001[flags & 3]!;
+      else {
+        const type = incl > 0 ? bytes[bodyStart]! : 0;
+        f = FRAMING_H4[(type <= 5 ? type << 1 : 0) | (flags & 1)]!;
+      }
+      const start = Math.min(f.start, incl);
       const truncated = incl < orig;
       const rec: HciRecord = {
         frame,
@@ -86,8 +94,8 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
         timeUs,
         packetType: f.packetType,
         direction: f.direction,
-        data, // chunks are never reused, so a view is safe
-        dataOffset: fileOffset + RECORD_HEADER_LENGTH + Math.min(f.start, body.length),
+        data: bytes.subarray(bodyStart + start, p), // chunks are never reused, so a view is safe
+        dataOffset: fileOffset + RECORD_HEADER_LENGTH + start,
         originalLength: Math.max(0, orig - f.start),
         truncated,
         adapter: f.adapter ?? 0,
@@ -116,4 +124,9 @@ export async function* btsnoopRecords(chunks: AsyncIterable<Buffer>, header: Bts
     state.progress(carry.offset);
   }
   state.endOfInput(carry.offset, carry.available, frame + 1, 'record');
+}
+
+/** A big-endian u32 (byte math: Buffer#readUInt32BE is a call with its own checks, four per record). */
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
