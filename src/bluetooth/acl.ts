@@ -42,22 +42,24 @@ export class AclReassembler {
     const connection = hf & 0x0fff;
     const pb = (hf >> 12) & 3;
     const aclLen = data[2]! | (data[3]! << 8);
-    let body = data.subarray(4, 4 + aclLen);
-    const cut = truncated || body.length < aclLen;
+    // The ACL payload (the L2CAP bytes) is data[4, end): views of it are made only where kept.
+    const end = Math.min(data.length, 4 + aclLen);
+    const cut = truncated || end - 4 < aclLen;
     const key = aclKey(adapter, connection, direction === 'host-to-controller' ? 1 : direction === 'controller-to-host' ? 2 : 3);
-    const pending = this.partials.get(key);
+    const pending = this.partials.size > 0 ? this.partials.get(key) : undefined;
     if (pb === 0b01) {
       if (!pending) {
         diag({ code: 'orphan-fragment', message: `continuation fragment on connection 0x${connection.toString(16).padStart(4, '0')} with no start (its start was not captured)`, connection });
         return undefined;
       }
       pending.frames.push(frame);
-      if (pending.have + body.length > pending.need) {
+      let take = end - 4;
+      if (pending.have + take > pending.need) {
         diag({ code: 'overlong-fragment', message: `fragment overruns the L2CAP length (${pending.need}) on connection 0x${connection.toString(16).padStart(4, '0')}; extra bytes ignored`, connection });
-        body = body.subarray(0, pending.need - pending.have);
+        take = pending.need - pending.have;
       }
-      pending.parts.push(body);
-      pending.have += body.length;
+      pending.parts.push(data.subarray(4, 4 + take));
+      pending.have += take;
       if (pending.have >= pending.need || cut) {
         this.partials.delete(key);
         return this.frame(connection, pending, cut);
@@ -68,16 +70,17 @@ export class AclReassembler {
       diag({ code: 'lost-fragment', message: `L2CAP frame on connection 0x${connection.toString(16).padStart(4, '0')} started in frame ${pending.frames[0]} never completed (a fragment was lost); dropped ${pending.have} byte(s)`, connection });
       this.partials.delete(key);
     }
-    if (body.length < 4) {
+    if (end - 4 < 4) {
       if (cut) return undefined;
-      diag({ code: 'bad-acl', message: `L2CAP start fragment of ${body.length} byte(s) has no complete basic header`, connection });
+      diag({ code: 'bad-acl', message: `L2CAP start fragment of ${end - 4} byte(s) has no complete basic header`, connection });
       return undefined;
     }
-    const need = 4 + (body[0]! | (body[1]! << 8));
-    // The common case, a whole L2CAP frame in one fragment: no partial state.
-    if (body.length >= need) return { connection, cid: body[2]! | (body[3]! << 8), payload: body.subarray(4, need), frames: [frame], truncated: false };
-    const p: Partial = { parts: [body.length > need ? body.subarray(0, need) : body], have: Math.min(body.length, need), need, frames: [frame] };
-    if (p.have >= need || cut) return this.frame(connection, p, cut);
+    const need = 4 + (data[4]! | (data[5]! << 8));
+    // The common case, a whole L2CAP frame in one fragment: no partial state, one view (the payload).
+    if (end - 4 >= need) return { connection, cid: data[6]! | (data[7]! << 8), payload: data.subarray(8, 4 + need), frames: [frame], truncated: false };
+    const have = end - 4;
+    const p: Partial = { parts: [data.subarray(4, end)], have, need, frames: [frame] };
+    if (cut) return this.frame(connection, p, cut);
     this.partials.set(key, p);
     return undefined;
   }
@@ -94,8 +97,9 @@ export class AclReassembler {
   }
 
   private frame(connection: number, p: Partial, cut: boolean): L2capFrame {
-    const all = p.parts.length === 1 ? p.parts[0]! : concat(p.parts, p.have);
-    return { connection, cid: all[2]! | (all[3]! << 8), payload: all.subarray(4), frames: p.frames, truncated: cut && p.have < p.need };
+    const first = p.parts[0]!;
+    const payload = p.parts.length === 1 ? first.subarray(4) : concatFrom(p.parts, 4, p.have);
+    return { connection, cid: first[2]! | (first[3]! << 8), payload, frames: p.frames, truncated: cut && p.have < p.need };
   }
 }
 
@@ -104,11 +108,34 @@ function aclKey(adapter: number, connection: number, direction: number): number 
   return (adapter * 0x1000 + connection) * 4 + direction;
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
+/**
+ * Reassembled frames are cut from shared slabs: a typed array of its own above 64 bytes has its own
+ * off-heap store, slow to make and to free (a third of the reassembler's time on a capture of long
+ * notifications). A slab lives as long as a frame in it; a file chunk, which single-fragment frames
+ * are views of, holds more.
+ */
+const SLAB_SIZE = 1 << 13;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+function alloc(n: number): Uint8Array {
+  if (n > SLAB_SIZE >> 2) return new Uint8Array(n);
+  if (slabUsed + n > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  slabUsed += n;
+  return out;
+}
+
+/** The bytes of `parts` (`total` in all) from offset `skip` on (skip <= parts[0].length). */
+function concatFrom(parts: Uint8Array[], skip: number, total: number): Uint8Array {
+  const out = alloc(total - skip);
+  let o = -skip;
   for (const part of parts) {
-    out.set(part, o);
+    if (o < 0) out.set(part.subarray(-o), 0);
+    else out.set(part, o);
     o += part.length;
   }
   return out;

@@ -32,3 +32,25 @@ test('a disconnection on one adapter drops only that adapter\'s partial frame', 
   const a = acl.push(fromHex('4010 0300 00aaaa'), 'controller-to-host', 3, false, diag, 0);
   assert.equal(hex(a!.payload), '1b2400aaaa');
 });
+
+test('reassembled frames keep their own bytes: many of them, long and short, none overwritten by a later one', () => {
+  const acl = new AclReassembler();
+  const diag = (d: AclDiagnostic) => assert.fail(d.message);
+  const frames: { payload: Uint8Array; want: string }[] = [];
+  for (let i = 0; i < 600; i++) {
+    // Payloads of 5 to 5000 bytes (past any pooling size), filled with the frame's number.
+    const len = i % 100 === 99 ? 5000 : 5 + (i % 90);
+    const l2cap = Buffer.alloc(4 + len, i & 0xff);
+    l2cap.writeUInt16LE(len, 0);
+    l2cap.writeUInt16LE(4, 2);
+    const cut = 4 + (len >> 1);
+    const start = Buffer.concat([Buffer.from([0x40, 0x20, cut & 0xff, cut >> 8]), l2cap.subarray(0, cut)]);
+    const restLen = l2cap.length - cut;
+    const rest = Buffer.concat([Buffer.from([0x40, 0x10, restLen & 0xff, restLen >> 8]), l2cap.subarray(cut)]);
+    assert.equal(acl.push(start, 'controller-to-host', 2 * i + 1, false, diag), undefined);
+    const f = acl.push(rest, 'controller-to-host', 2 * i + 2, false, diag);
+    assert.deepEqual(f?.frames, [2 * i + 1, 2 * i + 2]);
+    frames.push({ payload: f!.payload, want: Buffer.alloc(len, i & 0xff).toString('hex') });
+  }
+  for (const f of frames) assert.equal(hex(f.payload), f.want);
+});
