@@ -2,7 +2,7 @@ import type { AttPdu } from '../bluetooth/types.js';
 import { toHex } from '../util/cursor.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, writeLinkFields } from './time.js';
+import { isoTimeUs, isPlainTimeUs, linkFieldsText, writeTimeKey } from './time.js';
 import type { LineWriter } from './writer.js';
 
 /**
@@ -74,33 +74,59 @@ export function attToNdjson(p: AttPdu): string {
 }
 
 const FRAME_KEY = Buffer.from('{"frame":');
-const VALUE_KEY = Buffer.from(',"value":"');
 const VALUE_END_FRAMES_KEY = Buffer.from('","frames":[');
-const FRAMES_KEY = Buffer.from(',"frames":[');
 const HANDLES_KEY = Buffer.from('],"handles":[');
 const END = Buffer.from(']}');
 const TRUNCATED_END = Buffer.from(',"truncated":true}');
 
-interface OpcodeBytes {
+interface AttHead {
   opcodeName: string;
   handle?: number;
-  /** `,"opcode":82,"opcodeName":"Write Command","handle":39`. */
+  uuid?: string;
+  /**
+   * Everything between the time's digits and the value's: the link fields, opcode, its name, handle,
+   * UUID and `,"value":"` (`,"frames":[` for a PDU without a value).
+   */
   bytes: Buffer;
+  /** `],"handles":[39]}` and the newline: how a record whose handles are its handle alone ends. */
+  tail: Buffer;
 }
-/** Opcode, its name and the handle, encoded once per (opcode, handle): a capture has a few dozen. */
-const opcodeCache = new Map<number, OpcodeBytes>();
+interface LinkHeads {
+  session?: number;
+  device?: string;
+  direction: string;
+  /** By opcode, handle and whether a value follows. */
+  heads: Map<number, AttHead>;
+}
+/**
+ * Records of one link and opcode on one handle repeat everything but the frame, time and value: that
+ * part is encoded once (a capture has a few dozen such heads) and written in one copy (issue 11).
+ */
+const headCache = new Map<number, LinkHeads>();
 
-function opcodeBytes(p: AttPdu): Buffer {
-  const h = p.handle;
-  const key = h !== undefined && Number.isInteger(h) && h >= 0 && h < 0x1_0000 ? p.opcode * 0x1_0001 + h : p.opcode * 0x1_0001 + 0x1_0000;
-  let e = opcodeCache.get(key);
-  if (e === undefined || e.opcodeName !== p.opcodeName || e.handle !== h) {
-    if (opcodeCache.size >= 4096) opcodeCache.clear();
-    e = { opcodeName: p.opcodeName, handle: h, bytes: Buffer.from(`,"opcode":${p.opcode},"opcodeName":"${p.opcodeName}"${h !== undefined ? `,"handle":${h}` : ''}`, 'latin1') };
-    opcodeCache.set(key, e);
+function attHead(p: AttPdu): AttHead {
+  const linkKey = p.connection * 4 + (p.direction === 'host-to-device' ? 0 : p.direction === 'device-to-host' ? 1 : 2);
+  let link = headCache.get(linkKey);
+  if (link === undefined || link.session !== p.session || link.device !== p.device || link.direction !== p.direction) {
+    if (headCache.size >= 4096) headCache.clear();
+    link = { session: p.session, device: p.device, direction: p.direction, heads: new Map() };
+    headCache.set(linkKey, link);
   }
-  return e.bytes;
+  const h = p.handle;
+  const key = (p.opcode * 0x1_0001 + (h ?? 0x1_0000)) * 2 + (p.value !== undefined ? 1 : 0);
+  let e = link.heads.get(key);
+  if (e === undefined || e.opcodeName !== p.opcodeName || e.handle !== h || e.uuid !== p.uuid) {
+    if (link.heads.size >= 4096) link.heads.clear();
+    const handle = h !== undefined ? `,"handle":${h}` : '';
+    const uuid = p.uuid !== undefined ? `,"uuid":${JSON.stringify(p.uuid)}` : '';
+    const text = `${linkFieldsText(p)},"opcode":${p.opcode},"opcodeName":${JSON.stringify(p.opcodeName)}${handle}${uuid}${p.value !== undefined ? ',"value":"' : ',"frames":['}`;
+    e = { opcodeName: p.opcodeName, handle: h, uuid: p.uuid, bytes: Buffer.from(text, 'utf8'), tail: Buffer.from(`],"handles":[${h}]}\n`) };
+    link.heads.set(key, e);
+  }
+  return e;
 }
+
+const isU16 = (n: number | undefined) => Number.isInteger(n) && n! >= 0 && n! < 0x1_0000;
 
 /** attToNdjson(p) and its newline, written into `w` byte by byte (the hot path of `vgatt att --format ndjson`). */
 export function writeAttNdjson(w: LineWriter, p: AttPdu): void {
@@ -110,31 +136,32 @@ export function writeAttNdjson(w: LineWriter, p: AttPdu): void {
     if (k !== 'handles') return w.add(JSON.stringify(attToJson(p)));
     only++;
   }
-  // Opcodes and handles are bytes and 16-bit numbers as the ATT layer reads them; anything else is written by JSON.stringify.
-  if (only !== 1 || !(Number.isInteger(p.opcode) && p.opcode >= 0 && p.opcode < 0x100)) return w.add(JSON.stringify(attToJson(p)));
+  const h = p.handle;
+  // The common record, from the caches: opcodes, handles and connection handles as the ATT layer reads
+  // them (a byte, 16-bit numbers), times in whole microseconds. Anything else is written by JSON.stringify.
+  if (only !== 1 || !(Number.isInteger(p.opcode) && p.opcode >= 0 && p.opcode < 0x100) || !isU16(p.connection) || (h !== undefined && !isU16(h)) || !isPlainTimeUs(p.timeUs)) {
+    return w.add(JSON.stringify(attToJson(p)));
+  }
   if (p.file !== undefined) {
     w.ascii('{"file":');
     w.json(p.file);
     w.ascii(',"frame":');
   } else w.bytes(FRAME_KEY);
   w.uint(p.frame);
-  writeLinkFields(w, p);
-  w.bytes(opcodeBytes(p));
-  if (p.uuid !== undefined) {
-    w.ascii(',"uuid":');
-    w.jsonCached(p.uuid);
-  }
+  writeTimeKey(w, p.timeUs);
+  const head = attHead(p);
+  w.bytes(head.bytes);
   if (p.value !== undefined) {
-    w.bytes(VALUE_KEY);
     w.hex(p.value);
     w.bytes(VALUE_END_FRAMES_KEY);
-  } else w.bytes(FRAMES_KEY);
+  }
   const frames = p.frames;
   for (let i = 0; i < frames.length; i++) {
     if (i) w.byte(0x2c);
     w.uint(frames[i]!);
   }
   const handles = f.handles;
+  if (!p.truncated && handles && handles.length === 1 && handles[0] === h) return w.bytes(head.tail);
   if (handles && handles.length > 0) {
     w.bytes(HANDLES_KEY);
     for (let i = 0; i < handles.length; i++) {

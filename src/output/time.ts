@@ -44,11 +44,45 @@ export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
 let cachedTimeKeySecond = NaN;
 let cachedTimeKey = Buffer.alloc(0);
 
+/** Whether writeTimeKey() can write `timeUs`: whole microseconds that a date can show (every time a capture reader gives). */
+export function isPlainTimeUs(timeUs: number): boolean {
+  const frac = timeUs - Math.floor(timeUs / 1_000_000) * 1_000_000;
+  return Math.abs(timeUs) <= 8.64e18 && Number.isInteger(frac) && frac >= 0 && frac < 1_000_000;
+}
+
+/**
+ * `,"time":"2020-11-23T19:14:08.286209` of a time isPlainTimeUs() accepts, the second's part from a
+ * cache; the closing `Z"` starts the link fields (linkFieldsText).
+ */
+export function writeTimeKey(w: LineWriter, timeUs: number): void {
+  const sec = Math.floor(timeUs / 1_000_000);
+  if (sec !== cachedTimeKeySecond) {
+    cachedTimeKeySecond = sec;
+    cachedTimeKey = Buffer.from(`,"time":"${new Date(sec * 1000).toISOString().slice(0, 19)}.`, 'latin1');
+  }
+  w.bytes(cachedTimeKey);
+  w.padded(timeUs - sec * 1_000_000, 6);
+}
+
+export interface LinkFields {
+  connection: number;
+  session?: number;
+  device?: string;
+  direction: string;
+}
+
+/** What follows writeTimeKey() in every record of a link: `Z","connection":64,"session":1,"device":"…","direction":"host-to-device"`. */
+export function linkFieldsText(r: LinkFields): string {
+  const session = r.session !== undefined ? `,"session":${r.session}` : '';
+  const device = r.device !== undefined ? `,"device":${JSON.stringify(r.device)}` : '';
+  return `Z","connection":${r.connection}${session}${device},"direction":${JSON.stringify(r.direction)}`;
+}
+
 interface LinkBytes {
   session?: number;
   device?: string;
   direction: string;
-  /** `Z","connection":64,"session":1,"device":"…","direction":"host-to-device"`. */
+  /** linkFieldsText(), encoded. */
   bytes: Buffer;
 }
 /**
@@ -61,27 +95,17 @@ const linkCache = new Map<number, LinkBytes>();
  * The link fields every NDJSON record shares, in the contract's order, from `,"time":` on:
  * time, connection, session (when known), device (when known), direction.
  */
-export function writeLinkFields(w: LineWriter, r: { timeUs: number; connection: number; session?: number; device?: string; direction: string }): void {
-  const timeUs = r.timeUs;
-  const sec = Math.floor(timeUs / 1_000_000);
-  const frac = timeUs - sec * 1_000_000;
+export function writeLinkFields(w: LineWriter, r: LinkFields & { timeUs: number }): void {
   const c = r.connection;
   // The common case, from caches; odd values (times no date can show, connection numbers that are not
   // small integers) take the general path below.
-  if (Math.abs(timeUs) <= 8.64e18 && Number.isInteger(frac) && frac >= 0 && frac < 1_000_000 && Number.isInteger(c) && c >= 0 && c < 0x1_0000) {
-    if (sec !== cachedTimeKeySecond) {
-      cachedTimeKeySecond = sec;
-      cachedTimeKey = Buffer.from(`,"time":"${new Date(sec * 1000).toISOString().slice(0, 19)}.`, 'latin1');
-    }
-    w.bytes(cachedTimeKey);
-    w.padded(frac, 6);
+  if (Number.isInteger(c) && c >= 0 && c < 0x1_0000 && isPlainTimeUs(r.timeUs)) {
+    writeTimeKey(w, r.timeUs);
     const key = c * 4 + (r.direction === 'host-to-device' ? 0 : r.direction === 'device-to-host' ? 1 : 2);
     let link = linkCache.get(key);
     if (link === undefined || link.session !== r.session || link.device !== r.device || link.direction !== r.direction) {
       if (linkCache.size >= 4096) linkCache.clear();
-      const session = r.session !== undefined ? `,"session":${r.session}` : '';
-      const device = r.device !== undefined ? `,"device":${JSON.stringify(r.device)}` : '';
-      link = { session: r.session, device: r.device, direction: r.direction, bytes: Buffer.from(`Z","connection":${c}${session}${device},"direction":"${r.direction}"`, 'utf8') };
+      link = { session: r.session, device: r.device, direction: r.direction, bytes: Buffer.from(linkFieldsText(r), 'utf8') };
       linkCache.set(key, link);
     }
     w.bytes(link.bytes);

@@ -178,7 +178,7 @@ test('output reaches the stream only on flush, in order, and a closed pipe ends 
   assert.equal(got.join(''), 'first line, longer than the chunk\nsecond\n');
 });
 
-test('att NDJSON with the link and opcode caches: interleaved links, sessions, devices, opcodes and odd values are JSON.stringify(attToJson(pdu))', async () => {
+test('att NDJSON with the link and head caches: interleaved links, sessions, devices, opcodes, handles, UUIDs and odd values are JSON.stringify(attToJson(pdu))', async () => {
   const pdu = fc.record({
     frame: fc.integer({ min: 1, max: 2 ** 31 }),
     frames: fc.array(fc.integer({ min: 1, max: 2 ** 31 }), { minLength: 1, maxLength: 3 }),
@@ -191,8 +191,10 @@ test('att NDJSON with the link and opcode caches: interleaved links, sessions, d
     opcode: fc.constantFrom(0x52, 0x1b, 0x0a, 0x0b),
     opcodeName: fc.constantFrom('Write Command', 'Handle Value Notification', 'Read Request'),
     handle: fc.option(fc.constantFrom(0x24, 0x27, 0xffff), { nil: undefined }),
+    uuid: fc.option(fc.constantFrom('2a19', '306b0003-b081-4037-83dc-e59fcc3cdfd0', 'odd "uuid"'), { nil: undefined }),
     value: fc.option(fc.uint8Array({ maxLength: 20 }), { nil: undefined }),
-    handles: fc.array(fc.integer({ min: 1, max: 0xffff }), { maxLength: 2 }),
+    // The handle alone (most records), or any list.
+    handles: fc.oneof(fc.constant('handle' as const), fc.array(fc.integer({ min: 1, max: 0xffff }), { maxLength: 2 })),
     truncated: fc.boolean(),
   });
   await fc.assert(
@@ -201,7 +203,7 @@ test('att NDJSON with the link and opcode caches: interleaved links, sessions, d
       const want: string[] = [];
       for (const x of list) {
         const { handles, ...rest } = x;
-        const p = { ...rest, fields: { handles }, bytes: new Uint8Array(0) } as unknown as Parameters<typeof writeAttNdjson>[1];
+        const p = { ...rest, fields: { handles: handles === 'handle' ? (x.handle === undefined ? [] : [x.handle]) : handles }, bytes: new Uint8Array(0) } as unknown as Parameters<typeof writeAttNdjson>[1];
         writeAttNdjson(w, p);
         want.push(JSON.stringify(attToJson(p)));
       }
