@@ -40,7 +40,11 @@ export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
   w.ascii('Z');
 }
 
-/** `,"time":"2020-11-23T19:14:08.`: the second's prefix with its key, encoded once per second. */
+/**
+ * `,"time":"2020-11-23T19:14:08.` and six digits of microseconds, which writeTimeKey() fills in: the
+ * second's part is encoded once per second, and the whole is one copy into the writer (which copies
+ * it at once) instead of a byte loop and a digit loop.
+ */
 let cachedTimeKeySecond = NaN;
 let cachedTimeKey = Buffer.alloc(0);
 
@@ -50,18 +54,21 @@ export function isPlainTimeUs(timeUs: number): boolean {
   return Math.abs(timeUs) <= 8.64e18 && Number.isInteger(frac) && frac >= 0 && frac < 1_000_000;
 }
 
-/**
- * `,"time":"2020-11-23T19:14:08.286209` of a time isPlainTimeUs() accepts, the second's part from a
- * cache; the closing `Z"` starts the link fields (linkFieldsText).
- */
+/** `,"time":"2020-11-23T19:14:08.286209` of a time isPlainTimeUs() accepts; the closing `Z"` starts the link fields (linkFieldsText). */
 export function writeTimeKey(w: LineWriter, timeUs: number): void {
   const sec = Math.floor(timeUs / 1_000_000);
   if (sec !== cachedTimeKeySecond) {
     cachedTimeKeySecond = sec;
-    cachedTimeKey = Buffer.from(`,"time":"${new Date(sec * 1000).toISOString().slice(0, 19)}.`, 'latin1');
+    cachedTimeKey = Buffer.from(`,"time":"${new Date(sec * 1000).toISOString().slice(0, 19)}.000000`, 'latin1');
   }
-  w.bytes(cachedTimeKey);
-  w.padded(timeUs - sec * 1_000_000, 6);
+  const k = cachedTimeKey;
+  let v = timeUs - sec * 1_000_000;
+  for (let i = k.length - 1; i >= k.length - 6; i--) {
+    const q = (v / 10) | 0;
+    k[i] = 0x30 + v - q * 10;
+    v = q;
+  }
+  w.bytes(k);
 }
 
 export interface LinkFields {
