@@ -43,7 +43,7 @@ export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
 /**
  * `,"time":"2020-11-23T19:14:08.` and six digits of microseconds, which writeTimeKey() fills in: the
  * second's part is encoded once per second, and the whole is one copy into the writer (which copies
- * it at once) instead of a byte loop and a digit loop.
+ * it at once) instead of a copy and the writer's digit loop.
  */
 let cachedTimeKeySecond = NaN;
 let cachedTimeKey = Buffer.alloc(0);
