@@ -2,7 +2,7 @@
  * `npm run build` (also run by `npm ci` through `prepare`): compiles src/ to dist/ with tsc (the
  * library, its types), copies the non-TypeScript assets the compiled code reads next to itself
  * (profiles, Lua runtime), bundles the CLI with esbuild into dist/bundle/ (see bundleCli), then
- * writes dist/.built, whose time bin/vgatt.js compares with src/ to notice a stale build.
+ * writes dist/.built (the time and the source files), which bin/vgatt.js compares with src/ to notice a stale build.
  * Plain JavaScript so that it runs on a fresh clone before anything is compiled.
  * `--out DIR` builds elsewhere (the package test builds into a scratch copy, leaving dist/ alone).
  */
@@ -27,7 +27,12 @@ for (const entry of readdirSync(path.join(root, 'src'), { recursive: true, withF
   else copyFileSync(path.join(root, 'src', rel), path.join(dist, rel));
 }
 await bundleCli();
-writeFileSync(path.join(dist, '.built'), new Date().toISOString() + '\n');
+// The build time, then the source files it was built from: bin/vgatt.js checks those (no directory walk at start-up).
+const sources = readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile())
+  .map((e) => path.relative(path.join(root, 'src'), path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'))
+  .sort();
+writeFileSync(path.join(dist, '.built'), [new Date().toISOString(), ...sources].join('\n') + '\n');
 
 /** A device profile next to src/profiles/load.ts (not its schema or the product table): shipped packed, as NAME.jsonl (pack-profile.mjs). */
 function isShippedProfile(rel) {
