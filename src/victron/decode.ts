@@ -99,7 +99,7 @@ interface ConnState {
   nameFrom?: string;
   productId?: number;
   productFrom?: string;
-  /** Requests waiting for their reply, by regKey/typeKey. */
+  /** Requests waiting for their reply, by regKey/typeKey (a key whose requests were all answered keeps an empty list). */
   pending: Map<number, PendingReq[]>;
   /** Read Response values by handle, kept until the GAP name is known (reads often precede discovery). */
   reads?: Map<number, Uint8Array>;
@@ -538,11 +538,19 @@ export class VictronDecoder {
       list = [];
       c.pending.set(key, list);
     }
-    // Bounded: a request repeated many times without an answer keeps only its latest copies.
-    if (list.length >= 8) this.unanswer(c, list.shift()!);
-    const req: PendingReq = { frame: r.frame, timeUs: r.timeUs, type: m.type, typeName: m.typeName, instance: m.instance ?? -1 };
-    if (this.file !== undefined) req.file = this.file;
-    if (register !== undefined) req.register = register;
+    // Bounded: a request repeated many times without an answer keeps only its latest copies. The
+    // object of the one dropped takes the new request (unanswer() copied what it keeps): a get values
+    // written again and again allocates nothing here.
+    const dropped = list.length >= 8 ? list.shift()! : undefined;
+    if (dropped !== undefined) this.unanswer(c, dropped);
+    const req: PendingReq = dropped ?? { frame: 0, file: undefined, timeUs: 0, type: 0, typeName: '', instance: 0, register: undefined };
+    req.frame = r.frame;
+    req.file = this.file;
+    req.timeUs = r.timeUs;
+    req.type = m.type;
+    req.typeName = m.typeName;
+    req.instance = m.instance ?? -1;
+    req.register = register;
     list.push(req);
   }
 
@@ -556,7 +564,7 @@ export class VictronDecoder {
     const req = list[i]!;
     if (i === 0) list.shift();
     else list.splice(i, 1);
-    if (list.length === 0) c.pending.delete(key);
+    // An emptied list stays for the register's next request (no Map delete and set per answer).
     rec.request = req.frame;
     rec.latencyMs = Math.round((rec.timeUs - req.timeUs) / 100) / 10;
   }

@@ -8,7 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { aclFragments, att, disconnectionComplete, hex, leConnectionComplete, writeBtsnoop, type HciPacket } from '../helpers/capture-writer.js';
 import { scanVictron } from '../../src/pipeline.js';
 import { REPO } from '../helpers/tshark.js';
 import { profiles } from '../helpers/decode.js';
@@ -54,4 +57,40 @@ test('pairing on smartshunt-orion-session: request frame and latency of each rep
   assert.equal(un.filter((x) => x === '41 64 1 100').length, 2, 'two of the three gets of 0x0100 stay unanswered');
   for (const x of ['45 64 3 ed8d', '45 64 3 ed8c', '46 64 3 ed7d', '44 64 3 fff', '45 64 3 ed8f', '66 65 0 edbb']) assert.ok(!un.includes(x), `${x} is answered`);
   assert.equal(scan.decoder.unansweredTotal(), un.length);
+});
+
+test('a request asked again and again keeps its latest 8: the older ones are unanswered with their own frames, an answer pairs with the oldest kept', async () => {
+  const pk: HciPacket[] = [];
+  let t = 1_706_000_000_000_000;
+  const ev = (data: Uint8Array) => pk.push({ type: 4, dir: 'received', data, timeUs: (t += 1000) });
+  const send = (pdu: Uint8Array) => aclFragments(0x0040, pdu, 27, 4, 0b00).forEach((f) => pk.push({ type: 2, dir: 'sent', data: f, timeUs: (t += 1000) }));
+  const recv = (pdu: Uint8Array) => aclFragments(0x0040, pdu, 27).forEach((f) => pk.push({ type: 2, dir: 'received', data: f, timeUs: (t += 1000) }));
+  ev(leConnectionComplete(0x0040, 'c0:ff:ee:00:20:28'));
+  send(att.writeCmd(0x21, hex('fa80ff')));
+  const asked: number[] = [];
+  // Ten gets of 0xED8D (battery voltage), then one value, then ten more gets of it.
+  for (let i = 0; i < 10; i++) {
+    send(att.writeCmd(0x27, hex('05038119ed8d')));
+    asked.push(pk.length);
+  }
+  recv(att.notify(0x27, hex('080319ed8d422f05')));
+  const answeredIn = pk.length;
+  for (let i = 0; i < 10; i++) {
+    send(att.writeCmd(0x27, hex('05038119ed8d')));
+    asked.push(pk.length);
+  }
+  ev(disconnectionComplete(0x0040));
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'vgatt-pairing-')), 'repeat.btsnoop');
+  writeFileSync(file, writeBtsnoop(pk));
+  const scan = await scanVictron(file, { profiles });
+  const recs: VictronRecord[] = [];
+  for await (const b of scan.batches()) recs.push(...b);
+  const value = recs.find((r) => r.type === 0x08)!;
+  // One packet per millisecond: the latency in ms is the difference of the frame numbers.
+  assert.deepEqual([value.frame, value.request, value.latencyMs], [answeredIn, asked[2], answeredIn - asked[2]!]);
+  // Dropped while full: the 1st and 2nd, then the 4th to 13th; left at the disconnection: the last 8.
+  const unanswered = scan.decoder.unanswered().map((u) => u.frame);
+  assert.deepEqual(unanswered, asked.filter((_, i) => i !== 2));
+  assert.ok(scan.decoder.unanswered().every((u) => u.register === 0xed8d && u.instance === 3 && u.typeName === 'get values'));
+  assert.equal(scan.decoder.unansweredTotal(), 19);
 });
