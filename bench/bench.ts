@@ -153,8 +153,12 @@ function caCertsNote(): string | undefined {
 
 /** `repeat` runs of one command: median wall time, and the largest peak RSS seen. */
 function timedMedian(name: string, cmd: string, argv: string[]): Run {
-  const runs = Array.from({ length: repeat }, () => timed(name, cmd, argv));
-  return { name, seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)), maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)), status: runs.find((r) => r.status !== 0)?.status ?? 0 };
+  return medianRun(Array.from({ length: repeat }, () => timed(name, cmd, argv)));
+}
+
+/** Runs of one command as one: median wall and CPU time, the largest peak RSS. */
+function medianRun(runs: Run[]): Run {
+  return { name: runs[0]!.name, seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)), maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)), status: runs.find((r) => r.status !== 0)?.status ?? 0 };
 }
 
 /** The vgatt commands timed on one capture, as [name, argv]. Runs the compiled CLI (`npm run bench` builds first). */
@@ -197,8 +201,11 @@ async function benchSize(mb: number): Promise<Run[]> {
   process.stderr.write(`writing ${mb} MB capture to ${file}\n`);
   await writeCapture(mb);
   const size = statSync(file).size;
-  const tshark = timedMedian('tshark -T fields (btatt)', 'tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']);
-  const runs = vgattCommands(file).map(([name, argv]) => timedMedian(name, 'node', argv));
+  // Interleaved: round after round, tshark then each vgatt command, so that both see the machine in the
+  // same state (its speed drifts here over minutes: tshark alone took 3.9 s and 6.2 s in two idle runs).
+  const commands: [string, string, string[]][] = [['tshark -T fields (btatt)', 'tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']], ...vgattCommands(file).map(([name, argv]): [string, string, string[]] => [name, 'node', argv])];
+  const rounds = Array.from({ length: repeat }, () => commands.map(([name, cmd, argv]) => timed(name, cmd, argv)));
+  const [tshark, ...runs] = commands.map((_, i) => medianRun(rounds.map((round) => round[i]!)));
   if (args.includes('--zip')) {
     const zip = path.join(outDir, `bugreport-${mb}mb.zip`);
     const { default: yazl } = await import('yazl');
