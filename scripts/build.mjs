@@ -19,20 +19,20 @@ const require = createRequire(import.meta.url);
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
-for (const entry of readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || !/\.(json|lua)$/.test(entry.name)) continue;
-  const rel = path.relative(path.join(root, 'src'), path.join(entry.parentPath ?? entry.path, entry.name));
+// Every source file, relative to src/ (the assets are copied below; all are listed in dist/.built).
+const sources = readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile())
+  .map((e) => path.relative(path.join(root, 'src'), path.join(e.parentPath ?? e.path, e.name)))
+  .sort();
+for (const rel of sources) {
+  if (!/\.(json|lua)$/.test(rel)) continue;
   mkdirSync(path.dirname(path.join(dist, rel)), { recursive: true });
   if (isShippedProfile(rel)) writeFileSync(path.join(dist, rel.replace(/\.json$/, '.jsonl')), packProfile(readFileSync(path.join(root, 'src', rel), 'utf8')));
   else copyFileSync(path.join(root, 'src', rel), path.join(dist, rel));
 }
 await bundleCli();
 // The build time, then the source files it was built from: bin/vgatt.js checks those (no directory walk at start-up).
-const sources = readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })
-  .filter((e) => e.isFile())
-  .map((e) => path.relative(path.join(root, 'src'), path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'))
-  .sort();
-writeFileSync(path.join(dist, '.built'), [new Date().toISOString(), ...sources].join('\n') + '\n');
+writeFileSync(path.join(dist, '.built'), [new Date().toISOString(), ...sources.map((rel) => rel.split(path.sep).join('/'))].join('\n') + '\n');
 
 /** A device profile next to src/profiles/load.ts (not its schema or the product table): shipped packed, as NAME.jsonl (pack-profile.mjs). */
 function isShippedProfile(rel) {

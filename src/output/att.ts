@@ -2,7 +2,7 @@ import type { AttPdu } from '../bluetooth/types.js';
 import { toHex } from '../util/cursor.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, isPlainTimeUs, linkFieldsText, writeTimeKey } from './time.js';
+import { isoTimeUs, isPlainTimeUs, linkEntry, linkFieldsText, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
 import type { LineWriter } from './writer.js';
 
 /**
@@ -91,13 +91,11 @@ interface AttHead {
   /** `],"handles":[39]}` and the newline: how a record whose handles are its handle alone ends. */
   tail: Buffer;
 }
-interface LinkHeads {
-  session?: number;
-  device?: string;
-  direction: string;
+interface LinkHeads extends LinkKey {
   /** By opcode, handle and whether a value follows. */
   heads: Map<number, AttHead>;
 }
+const linkHeads = (r: LinkFields): LinkHeads => ({ session: r.session, device: r.device, direction: r.direction, heads: new Map() });
 /**
  * Records of one link and opcode on one handle repeat everything but the frame, time and value: that
  * part is encoded once (a capture has a few dozen such heads) and written in one copy (issue 11).
@@ -105,13 +103,7 @@ interface LinkHeads {
 const headCache = new Map<number, LinkHeads>();
 
 function attHead(p: AttPdu): AttHead {
-  const linkKey = p.connection * 4 + (p.direction === 'host-to-device' ? 0 : p.direction === 'device-to-host' ? 1 : 2);
-  let link = headCache.get(linkKey);
-  if (link === undefined || link.session !== p.session || link.device !== p.device || link.direction !== p.direction) {
-    if (headCache.size >= 4096) headCache.clear();
-    link = { session: p.session, device: p.device, direction: p.direction, heads: new Map() };
-    headCache.set(linkKey, link);
-  }
+  const link = linkEntry(headCache, p, linkHeads);
   const h = p.handle;
   const key = (p.opcode * 0x1_0001 + (h ?? 0x1_0000)) * 2 + (p.value !== undefined ? 1 : 0);
   let e = link.heads.get(key);

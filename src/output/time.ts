@@ -85,13 +85,33 @@ export function linkFieldsText(r: LinkFields): string {
   return `Z","connection":${r.connection}${session}${device},"direction":${JSON.stringify(r.direction)}`;
 }
 
-interface LinkBytes {
+/** What a per-link cache entry was made for: an entry is made again when the link's session or device changes. */
+export interface LinkKey {
   session?: number;
   device?: string;
   direction: string;
+}
+
+/**
+ * The entry of `cache` for the link of `r` (connection handle and direction), made by `make(r)` when
+ * there is none or it was made for another session, device or direction. Bounded: cleared at 4,096.
+ */
+export function linkEntry<T extends LinkKey>(cache: Map<number, T>, r: LinkFields, make: (r: LinkFields) => T): T {
+  const key = r.connection * 4 + (r.direction === 'host-to-device' ? 0 : r.direction === 'device-to-host' ? 1 : 2);
+  let e = cache.get(key);
+  if (e === undefined || e.session !== r.session || e.device !== r.device || e.direction !== r.direction) {
+    if (cache.size >= 4096) cache.clear();
+    e = make(r);
+    cache.set(key, e);
+  }
+  return e;
+}
+
+interface LinkBytes extends LinkKey {
   /** linkFieldsText(), encoded. */
   bytes: Buffer;
 }
+const linkBytes = (r: LinkFields): LinkBytes => ({ session: r.session, device: r.device, direction: r.direction, bytes: Buffer.from(linkFieldsText(r), 'utf8') });
 /**
  * The link fields after the time, encoded once per link: they repeat on every record of a connection,
  * and writing them piece by piece was a good part of `vgatt att`'s time (issue 11).
@@ -108,14 +128,7 @@ export function writeLinkFields(w: LineWriter, r: LinkFields & { timeUs: number 
   // small integers) take the general path below.
   if (Number.isInteger(c) && c >= 0 && c < 0x1_0000 && isPlainTimeUs(r.timeUs)) {
     writeTimeKey(w, r.timeUs);
-    const key = c * 4 + (r.direction === 'host-to-device' ? 0 : r.direction === 'device-to-host' ? 1 : 2);
-    let link = linkCache.get(key);
-    if (link === undefined || link.session !== r.session || link.device !== r.device || link.direction !== r.direction) {
-      if (linkCache.size >= 4096) linkCache.clear();
-      link = { session: r.session, device: r.device, direction: r.direction, bytes: Buffer.from(linkFieldsText(r), 'utf8') };
-      linkCache.set(key, link);
-    }
-    w.bytes(link.bytes);
+    w.bytes(linkEntry(linkCache, r, linkBytes).bytes);
     return;
   }
   w.ascii(',"time":"');

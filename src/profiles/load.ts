@@ -71,7 +71,7 @@ export function loadProfileFile(file: string, opts: { checkSchema?: boolean } = 
  * profile first, then one register per line, `{"id":N,...}`. Only the ids are read here; a register's
  * line is parsed when it is first used (most captures use a few dozen of the 2,579 in common.json).
  */
-function loadPackedProfile(file: string): ShippedProfile {
+function loadPackedProfile(file: string): ProfileSource {
   // Pure ASCII (the packer escapes the rest): latin1 is the cheapest way to a string.
   const text = readFileSync(file, 'latin1');
   let end = text.indexOf('\n');
@@ -84,15 +84,15 @@ function loadPackedProfile(file: string): ShippedProfile {
     if (line.length > 0) packed.push({ id: parseInt(line.slice(PACKED_ID.length), 10), text: line });
   }
   // Named after the profile it was built from, as messages and the generated dissector show it.
-  return { profile, file: file.replace(/\.jsonl$/, '.json'), packed };
+  return { profile, file: file.replace(/\.jsonl$/, '.json'), cells: packed };
 }
 const PACKED_ID = '{"id":';
 
-/** A shipped profile and, when it was read from dist/, its registers still unparsed. */
-interface ShippedProfile {
+/** A profile as read from its file, and its registers as cells (unparsed when it was read packed from dist/). */
+interface ProfileSource {
   profile: Profile;
   file: string;
-  packed?: RegisterCell[];
+  cells?: RegisterCell[];
 }
 
 /**
@@ -113,7 +113,7 @@ function cellDef(c: RegisterCell): RegisterDef {
 const NOT_PROFILES = new Set(['schema.json', 'products.json']);
 
 /** The shipped profiles: packed (`.jsonl`) in a build, plain JSON when running from src/. */
-function shippedProfiles(): ShippedProfile[] {
+function shippedProfiles(): ProfileSource[] {
   const packed = readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.jsonl')).sort();
   if (packed.length > 0) return packed.map((f) => loadPackedProfile(path.join(SHIPPED_DIR, f)));
   return jsonFiles(SHIPPED_DIR, NOT_PROFILES).map((f) => loadProfileFile(f, { checkSchema: false }));
@@ -132,10 +132,10 @@ function jsonFiles(dir: string, skip: Set<string> = new Set(['schema.json'])): s
 }
 
 /** What each resolved profile was made from (a packed profile's `profile` holds no registers). */
-const sources = new WeakMap<ResolvedProfile, ShippedProfile>();
+const sources = new WeakMap<ResolvedProfile, ProfileSource>();
 
-function resolveAll(raw: ShippedProfile[]): ResolvedProfile[] {
-  const byId = new Map<string, ShippedProfile>();
+function resolveAll(raw: ProfileSource[]): ResolvedProfile[] {
+  const byId = new Map<string, ProfileSource>();
   for (const r of raw) byId.set(r.profile.id, r); // later ones (user files) override shipped ones
   const cache = new Map<string, ResolvedProfile>();
   const cells = new Map<string, Map<number, RegisterCell>>();
@@ -148,7 +148,7 @@ function resolveAll(raw: ShippedProfile[]): ResolvedProfile[] {
     const parents = (entry.profile.extends ?? []).map((p) => resolve(p, [...stack, id]));
     const regs = new Map<number, RegisterCell>();
     for (const parent of parents) for (const [rid, c] of cells.get(parent.id)!) regs.set(rid, c);
-    for (const c of (entry.packed ??= (entry.profile.registers ?? []).map((r) => ({ id: r.id, def: r })))) regs.set(c.id, c);
+    for (const c of (entry.cells ??= (entry.profile.registers ?? []).map((r) => ({ id: r.id, def: r })))) regs.set(c.id, c);
     cells.set(id, regs);
     const characteristics: Record<CharacteristicRole, string[]> = { control: [], lastData: [], data: [] };
     for (const role of ['control', 'lastData', 'data'] as const) {
@@ -175,7 +175,7 @@ function resolveAll(raw: ShippedProfile[]): ResolvedProfile[] {
   return [...byId.keys()].map((id) => resolve(id, []));
 }
 
-let shippedCache: ShippedProfile[] | undefined;
+let shippedCache: ProfileSource[] | undefined;
 
 /** Shipped profiles plus those in `dirs` and `files` (same id = override). */
 export function loadProfiles(opts: { dirs?: string[]; files?: string[] } = {}): ResolvedProfile[] {
