@@ -69,18 +69,19 @@ function readCallbacks(progress: Progress, onDiagnostic: () => void = () => {}) 
  * Output appears as it is produced: the writer's large chunks are flushed at least every 100 ms,
  * so a slow capture (a pipe, a huge file) shows its first records at once, not at the end. A timer
  * covers the time the reader spends waiting for input (a pipe that is still being written).
+ * Date.now(): the global `performance` loads perf_hooks on first use, about 2 ms of start-up.
  */
 function liveFlush(out: LineWriter): (() => Promise<void>) & { stop(): void } {
-  let last = performance.now();
+  let last = Date.now();
   const timer = setInterval(() => {
-    if (performance.now() - last < 100) return;
-    last = performance.now();
+    if (Date.now() - last < 100) return;
+    last = Date.now();
     void out.flush();
   }, 100);
   timer.unref();
   const tick = async () => {
     await out.maybeFlush();
-    const now = performance.now();
+    const now = Date.now();
     if (now - last >= 100) {
       await out.flush();
       last = now;
@@ -90,7 +91,7 @@ function liveFlush(out: LineWriter): (() => Promise<void>) & { stop(): void } {
 }
 
 async function runAtt(files: string[], format: Format): Promise<number> {
-  const { scanAtt, attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER, LineWriter, Progress } = await import('./commands/index.js');
+  const { scanAtt, attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER, LineWriter, Progress } = await import('./commands/read.js');
   const progress = new Progress(`reading ${files.join(', ')}`);
   let diagnostics = 0;
   const scan = await scanAtt(files, readCallbacks(progress, () => diagnostics++));
@@ -124,7 +125,7 @@ async function runAtt(files: string[], format: Format): Promise<number> {
 }
 
 async function runGatt(files: string[], format: 'text' | 'json'): Promise<number> {
-  const { scanAtt, gattToText, Progress } = await import('./commands/index.js');
+  const { scanAtt, gattToText, Progress } = await import('./commands/read.js');
   const progress = new Progress(`reading ${files.join(', ')}`);
   const scan = await scanAtt(files, readCallbacks(progress));
   multiInput = scan.reader.multi;
@@ -138,7 +139,7 @@ async function runGatt(files: string[], format: 'text' | 'json'): Promise<number
 }
 
 async function runDecode(files: string[], format: Format, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
-  const { scanVictron, loadProfiles, resolveProfile, victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER, LineWriter, Progress } = await import('./commands/index.js');
+  const { scanVictron, loadProfiles, resolveProfile, victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER, LineWriter, Progress } = await import('./commands/read.js');
   const profiles = loadProfiles({ dirs: profileDirs });
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
   const progress = new Progress(`decoding ${files.join(', ')}`);

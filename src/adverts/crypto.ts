@@ -5,7 +5,11 @@
  * big-endian, so the keystream is built here from AES-128-ECB of each counter block: identical for
  * the one block every current record fits in, and right beyond it.
  */
-import { createCipheriv } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded at the first decryption, not at start: loading it is about 3 ms of every
+// run (issue 11), and most runs decrypt nothing.
+let crypto: typeof import('node:crypto') | undefined;
 
 export function decryptReadout(key: Uint8Array, iv: number, encrypted: Uint8Array): Uint8Array {
   if (key.length !== 16) throw new Error(`an advertisement key is 16 bytes, not ${key.length}`);
@@ -19,7 +23,8 @@ export function decryptReadout(key: Uint8Array, iv: number, encrypted: Uint8Arra
       c = Math.floor(c / 256);
     }
   }
-  const ecb = createCipheriv('aes-128-ecb', key, null);
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const ecb = crypto.createCipheriv('aes-128-ecb', key, null);
   ecb.setAutoPadding(false);
   const stream = Buffer.concat([ecb.update(counters), ecb.final()]);
   const out = new Uint8Array(encrypted.length);

@@ -10,9 +10,9 @@ import { checkPcapLinkType, parsePcapHeader, pcapRecords, PCAP_HEADER_LENGTH } f
 import { pcapngFirstLinkType, pcapngRecords } from './pcapng.js';
 import { fileChunks, memoryChunks, OneShotSource } from './source.js';
 import { decodeSnooz, findSnoozSection, type SnoozSection } from './btsnooz.js';
-import { describeZip, openZip, openZipByLocalHeaders, ZipEntryError, ZIP_MAGIC, type ZipArchive, type ZipEntryInfo } from './zip.js';
+import type { ZipArchive, ZipEntryInfo } from './zip.js';
 import { ReadState } from './state.js';
-import { CaptureError, type CaptureInfo, type CaptureWarning, type HciRecord, type ReadOptions } from './types.js';
+import { CaptureError, ZipEntryError, ZIP_MAGIC, type CaptureInfo, type CaptureWarning, type HciRecord, type ReadOptions } from './types.js';
 
 export { detectCaptureFormat } from './detect.js';
 export { btsnoopTimeUs } from './btsnoop.js';
@@ -197,6 +197,8 @@ function byName(a: string, b: string): number {
 }
 
 async function zipReaders(path: string, opts: ReadOptions): Promise<CaptureReader[]> {
+  // Loaded when a zip is met: yauzl and zlib are a few ms of every start otherwise (issue 11).
+  const { describeZip, openZip, openZipByLocalHeaders } = await import('./zip.js');
   let zip: ZipArchive;
   let recovered: CaptureWarning | undefined;
   try {

@@ -78,3 +78,19 @@ export class CaptureError extends Error {
     this.name = 'CaptureError';
   }
 }
+
+/** A damaged entry of a bug report zip (capture/zip.ts): here so that readers can catch it without loading the zip code. */
+export class ZipEntryError extends Error {
+  constructor(
+    message: string,
+    readonly entry: string,
+    /** Offset in the inflated entry of the first byte not delivered. */
+    readonly entryOffset: number,
+  ) {
+    super(message);
+    this.name = 'ZipEntryError';
+  }
+}
+
+/** A zip's first bytes (a local file header). */
+export const ZIP_MAGIC = 0x504b0304;

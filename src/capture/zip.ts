@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { ZipEntryError } from './types.js';
 
 export interface ZipEntryInfo {
   name: string;
@@ -30,20 +31,6 @@ export interface ZipArchive {
   release(): void;
   retain(): void;
 }
-
-export class ZipEntryError extends Error {
-  constructor(
-    message: string,
-    readonly entry: string,
-    /** Offset in the inflated entry of the first byte not delivered. */
-    readonly entryOffset: number,
-  ) {
-    super(message);
-    this.name = 'ZipEntryError';
-  }
-}
-
-export const ZIP_MAGIC = 0x504b0304;
 
 /**
  * An entry's bytes from `start`, inflated (method 8) or stored from `raw`, its data at zip offset
