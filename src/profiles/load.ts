@@ -3,7 +3,7 @@
  * `extends` resolved, registers indexed by number. Shipped profiles live next to this module;
  * users add their own with a directory (`--profiles DIR`) or a file (`--profile path.json`).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSchema, type SchemaValidator } from '../util/schema.js';
@@ -68,27 +68,44 @@ export function loadProfileFile(file: string, opts: { checkSchema?: boolean } = 
 
 /**
  * A shipped profile as `npm run build` writes it to dist/ (scripts/pack-profile.mjs): JSON Lines, the
- * profile first, then one register per line, `{"id":N,...}`. Only the ids are read here; a register's
- * line is parsed when it is first used (most captures use a few dozen of the 2,579 in common.json).
+ * profile, an index `[id, length, ...]`, then one register per line in the index's order. Only the
+ * first two lines are read here; a register's line is read and parsed when it is first used (most
+ * captures use a few dozen of the 2,579 in common.json, whose 1.6 MB took 10-20 ms to read).
  */
 function loadPackedProfile(file: string): ProfileSource {
-  // Pure ASCII (the packer escapes the rest): latin1 is the cheapest way to a string.
-  const text = readFileSync(file, 'latin1');
-  let end = text.indexOf('\n');
-  const profile = validateProfile(file, JSON.parse(text.slice(0, end)), false);
-  const packed: RegisterCell[] = [];
-  for (let start = end + 1; start < text.length; start = end + 1) {
-    end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end);
-    if (line.length > 0) packed.push({ id: parseInt(line.slice(PACKED_ID.length), 10), text: line });
-  }
+  const packed: PackedFile = { path: file, fd: openSync(file, 'r') };
+  const [first, second, headBytes] = packedHead(packed);
+  const profile = validateProfile(file, JSON.parse(first), false);
+  const index = JSON.parse(second) as number[];
+  const cells: RegisterCell[] = [];
+  for (let i = 0, at = headBytes; i + 1 < index.length; at += index[i + 1]! + 1, i += 2) cells.push({ id: index[i]!, packed, at, length: index[i + 1]! });
   // Named after the profile it was built from, as messages and the generated dissector show it.
-  return { profile, file: file.replace(/\.jsonl$/, '.json'), cells: packed };
+  return { profile, file: file.replace(/\.jsonl$/, '.json'), cells };
 }
-const PACKED_ID = '{"id":';
 
-/** A profile as read from its file, and its registers as cells (unparsed when it was read packed from dist/). */
+/**
+ * A packed profile file, open for the life of the process (one per shipped profile, loaded once:
+ * shippedCache) so that a register's first use costs one read, not an open and a close as well.
+ */
+interface PackedFile {
+  path: string;
+  fd: number;
+}
+
+/** The first two lines of a packed profile (pure ASCII) and the number of bytes they take with their newlines. */
+function packedHead(f: PackedFile): [string, string, number] {
+  for (let size = 1 << 16; ; size *= 4) {
+    const buf = Buffer.allocUnsafe(size);
+    const n = readSync(f.fd, buf, 0, size, 0);
+    const a = buf.indexOf(NL);
+    const b = a < 0 ? -1 : buf.indexOf(NL, a + 1);
+    if (b >= 0 && b < n) return [buf.toString('latin1', 0, a), buf.toString('latin1', a + 1, b), b + 1];
+    if (n < size) throw new ProfileError(`${f.path}: not a packed profile (no register index); rebuild with npm run build`);
+  }
+}
+const NL = 0x0a;
+
+/** A profile as read from its file, and its registers as cells (unread when it was read packed from dist/). */
 interface ProfileSource {
   profile: Profile;
   file: string;
@@ -96,17 +113,25 @@ interface ProfileSource {
 }
 
 /**
- * A register of a resolved profile, parsed on first use when it was shipped packed. One cell per
- * definition, shared by every profile that inherits it, so that they share one RegisterDef.
+ * A register of a resolved profile, read on first use when it was shipped packed (its line is `length`
+ * bytes at byte `at` of the packed file). One cell per definition, shared by every profile that
+ * inherits it, so that they share one RegisterDef.
  */
 interface RegisterCell {
   id: number;
-  text?: string;
   def?: RegisterDef;
+  packed?: PackedFile;
+  at?: number;
+  length?: number;
 }
 
 function cellDef(c: RegisterCell): RegisterDef {
-  return (c.def ??= JSON.parse(c.text!) as RegisterDef);
+  if (c.def !== undefined) return c.def;
+  const buf = Buffer.allocUnsafe(c.length!);
+  const n = readSync(c.packed!.fd, buf, 0, c.length!, c.at!);
+  const text = buf.toString('latin1', 0, n);
+  if (n !== c.length || !text.startsWith(`{"id":${c.id},`)) throw new ProfileError(`${c.packed!.path}: register ${c.id} is not at byte offset ${c.at} (the file changed since it was loaded?); rebuild with npm run build`);
+  return (c.def = JSON.parse(text) as RegisterDef);
 }
 
 /** JSON files next to the shipped profiles that are not profiles. */
@@ -138,7 +163,6 @@ function resolveAll(raw: ProfileSource[]): ResolvedProfile[] {
   const byId = new Map<string, ProfileSource>();
   for (const r of raw) byId.set(r.profile.id, r); // later ones (user files) override shipped ones
   const cache = new Map<string, ResolvedProfile>();
-  const cells = new Map<string, Map<number, RegisterCell>>();
   const resolve = (id: string, stack: string[]): ResolvedProfile => {
     const done = cache.get(id);
     if (done) return done;
@@ -146,10 +170,12 @@ function resolveAll(raw: ProfileSource[]): ResolvedProfile[] {
     if (!entry) throw new ProfileError(`${stack.length ? byId.get(stack.at(-1)!)!.file : id}: /extends: unknown profile '${id}'`);
     if (stack.includes(id)) throw new ProfileError(`${entry.file}: /extends: profiles extend each other in a cycle: ${[...stack, id].join(' -> ')}`);
     const parents = (entry.profile.extends ?? []).map((p) => resolve(p, [...stack, id]));
-    const regs = new Map<number, RegisterCell>();
-    for (const parent of parents) for (const [rid, c] of cells.get(parent.id)!) regs.set(rid, c);
-    for (const c of (entry.cells ??= (entry.profile.registers ?? []).map((r) => ({ id: r.id, def: r })))) regs.set(c.id, c);
-    cells.set(id, regs);
+    // A profile's own registers; the rest are looked up in its parents, the last one first (it
+    // overrides the earlier ones), rather than copied: common.json's 2,579 into each device profile
+    // cost about 10 ms of every start.
+    const own = new Map<number, RegisterCell>();
+    for (const c of (entry.cells ??= (entry.profile.registers ?? []).map((r) => ({ id: r.id, def: r })))) own.set(c.id, c);
+    const inherited = [...parents].reverse();
     const characteristics: Record<CharacteristicRole, string[]> = { control: [], lastData: [], data: [] };
     for (const role of ['control', 'lastData', 'data'] as const) {
       characteristics[role] = entry.profile.characteristics?.[role] ?? parents.find((p) => p.characteristics[role].length)?.characteristics[role] ?? [];
@@ -163,10 +189,23 @@ function resolveAll(raw: ProfileSource[]): ResolvedProfile[] {
       characteristics,
       defaultHandles: entry.profile.match?.handles ?? parents.flatMap((p) => p.defaultHandles),
       register: (rid) => {
-        const c = regs.get(rid);
-        return c === undefined ? undefined : (c.def ?? cellDef(c));
+        const c = own.get(rid);
+        if (c !== undefined) return c.def ?? cellDef(c);
+        for (const p of inherited) {
+          const def = p.register(rid);
+          if (def !== undefined) return def;
+        }
+        return undefined;
       },
-      registers: () => (sorted ??= [...regs.values()].sort((a, b) => a.id - b.id).map(cellDef)),
+      registers: () => {
+        if (sorted === undefined) {
+          const all = new Map<number, RegisterDef>();
+          for (const p of parents) for (const r of p.registers()) all.set(r.id, r);
+          for (const c of own.values()) all.set(c.id, cellDef(c));
+          sorted = [...all.values()].sort((a, b) => a.id - b.id);
+        }
+        return sorted;
+      },
     };
     cache.set(id, rp);
     sources.set(rp, entry);

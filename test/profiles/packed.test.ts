@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadProfiles } from '../../src/profiles/index.js';
@@ -16,19 +16,23 @@ const DIST_LOAD = path.join(REPO, 'dist/profiles/load.js');
 // `npm test` builds first (pretest); a build's loader reads dist/profiles/*.jsonl.
 const dist = async (): Promise<ResolvedProfile[]> => ((await import(pathToFileURL(DIST_LOAD).href)) as { loadProfiles: () => ResolvedProfile[] }).loadProfiles();
 
-test('the build ships each profile packed: JSON Lines, the profile then one register per line with its id first, pure ASCII', () => {
+test('the build ships each profile packed: JSON Lines, the profile, an index of ids and line lengths, then one register per line with its id first, pure ASCII', () => {
   const packed = readdirSync(path.join(REPO, 'dist/profiles')).filter((f) => f.endsWith('.jsonl')).sort();
   assert.deepEqual(packed, ['bluesmart', 'common', 'orion-xs', 'orion', 'phoenix', 'smartshunt', 'smartsolar'].map((n) => n + '.jsonl'));
   const bytes = readFileSync(path.join(REPO, 'dist/profiles/smartshunt.jsonl'));
   assert.ok(bytes.every((b) => b < 0x80), 'non-ASCII byte in a packed profile');
   const lines = bytes.toString('latin1').trimEnd().split('\n');
   const src = JSON.parse(readFileSync(path.join(REPO, 'src/profiles/smartshunt.json'), 'utf8'));
-  assert.equal(lines.length, 1 + src.registers.length);
+  assert.equal(lines.length, 2 + src.registers.length);
   assert.deepEqual(JSON.parse(lines[0]!), { ...src, registers: [] });
+  // The index: each register's id and the length of its line, in the order of the lines.
+  const index = JSON.parse(lines[1]!) as number[];
+  assert.deepEqual(index.filter((_, k) => k % 2 === 0), src.registers.map((r: { id: string }) => parseInt(r.id, 16)));
+  assert.deepEqual(index.filter((_, k) => k % 2 === 1), lines.slice(2).map((l) => l.length));
   // 0xED8D, Battery voltage: its id as a decimal number, first.
   const i = src.registers.findIndex((r: { id: string }) => r.id.toLowerCase() === '0xed8d');
-  assert.ok(lines[1 + i]!.startsWith('{"id":60813,'));
-  assert.deepEqual(JSON.parse(lines[1 + i]!), { ...src.registers[i], id: 0xed8d });
+  assert.ok(lines[2 + i]!.startsWith('{"id":60813,'));
+  assert.deepEqual(JSON.parse(lines[2 + i]!), { ...src.registers[i], id: 0xed8d });
   assert.ok(!existsSync(path.join(REPO, 'dist/profiles/smartshunt.json')));
 });
 
@@ -70,4 +74,26 @@ test('a packed register is parsed once, on first use, and shared by the profiles
   // A register smartshunt redefines is its own definition, not common's.
   const redefined = own('smartshunt').find((r) => own('common').includes(r))!;
   assert.notEqual(shunt.register(redefined), common.register(redefined));
+});
+
+test('loading a packed profile reads its index only: a register line is read when first used, and a damaged one is reported then, naming the file', async () => {
+  // A copy of the built loader next to packed profiles of our own (inside dist/, so that its imports resolve).
+  const dir = mkdtempSync(path.join(REPO, 'dist', '.packed-test-'));
+  try {
+    for (const sub of ['profiles', 'util']) cpSync(path.join(REPO, 'dist', sub), path.join(dir, sub), { recursive: true, filter: (f) => !f.endsWith('.jsonl') || f.endsWith('common.jsonl') });
+    const file = path.join(dir, 'profiles', 'common.jsonl');
+    const lines = readFileSync(file, 'latin1').trimEnd().split('\n');
+    const index = JSON.parse(lines[1]!) as number[];
+    const [a, b] = [index[0]!, index[2]!];
+    // The first register's line: same length, not JSON; the second's: the line of another register.
+    lines[2] = '#'.repeat(lines[2]!.length);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const { loadProfiles } = (await import(pathToFileURL(path.join(dir, 'profiles', 'load.js')).href)) as { loadProfiles: () => ResolvedProfile[] };
+    const [common] = loadProfiles();
+    assert.equal(common!.id, 'common');
+    assert.equal(common!.register(b)!.id, b, 'an intact register reads');
+    assert.throws(() => common!.register(a), (e: Error) => e.name === 'ProfileError' && e.message.startsWith(`${file}: register ${a} is not at byte offset`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
