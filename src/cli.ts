@@ -483,6 +483,11 @@ async function run(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+  // yargs renders a command's whole help text as its handler starts (cacheHelpMessage), for a handler
+  // that would show it later; ours never do (errors point to --help), and rendering it was about 2% of
+  // a command's start-up (issue 11). `--help` itself renders its text as before.
+  const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
   await parser.parseAsync();
   return status;
 }

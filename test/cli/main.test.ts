@@ -28,6 +28,11 @@ test('main(argv) resolves to the exit status and leaves the process alone', () =
   const h = run(['--help']);
   assert.equal(h.code, EXIT_OK);
   assert.match(h.out, /vgatt decode <capture\.\.>/);
+  // A command's help (main() turns off yargs' copy of it made as a handler starts; this is rendered anew).
+  const ch = run(['decode', '--help']);
+  assert.equal(ch.code, EXIT_OK);
+  assert.match(ch.out, /^vgatt decode <capture\.\.>\n/);
+  assert.match(ch.out, /-f, --format +Output format +\[choices: "text", "ndjson", "csv"\] \[default: "text"\]/);
   const u = run(['frobnicate']);
   assert.deepEqual([u.code, u.status], [EXIT_ERROR, 0], 'main returns 1; it does not set the exit code or exit');
   assert.equal(u.err, "vgatt: Unknown argument: frobnicate\nRun 'vgatt --help' for usage.\n");
