@@ -6,8 +6,8 @@
  * Plain JavaScript so that it runs on a fresh clone before anything is compiled.
  * `--out DIR` builds elsewhere (the package test builds into a scratch copy, leaving dist/ alone).
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packProfile } from './pack-profile.mjs';
@@ -33,6 +33,7 @@ for (const rel of sources) {
 await bundleCli();
 // The build time, then the source files it was built from: bin/vgatt.js checks those (no directory walk at start-up).
 writeFileSync(path.join(dist, '.built'), [new Date().toISOString(), ...sources.map((rel) => rel.split(path.sep).join('/'))].join('\n') + '\n');
+writeCodeCaches();
 
 /** A device profile next to src/profiles/load.ts (not its schema or the product table): shipped packed, as NAME.jsonl (pack-profile.mjs). */
 function isShippedProfile(rel) {
@@ -41,12 +42,14 @@ function isShippedProfile(rel) {
 }
 
 /**
- * The CLI as a few files instead of about 130 modules: Node's ESM loader resolves, reads and links
- * each module separately, which made up most of `vgatt --help`'s start-up (issue 11). One chunk holds
- * cli.js and yargs; each command's dynamic imports become chunks loaded only when it runs. The bundle
- * is built from tsc's output, so it runs the same code as dist/. Modules that find files next to
- * themselves through `import.meta.url` (profiles, Lua runtime, uPlot via createRequire) get the URL of
- * their compiled file in dist/, where build copied those files.
+ * The CLI as three CommonJS bundles instead of about 130 modules (issue 11: start-up time): cli.cjs
+ * (cli.js and yargs: all that `vgatt --help` and `--version` load), read.cjs (what att, gatt and
+ * decode run) and commands.cjs (what every command runs), each loaded only when a command needs it.
+ * bin/vgatt.js compiles them with vm.Script and the V8 code cache written below: Node 20 caches no
+ * compiled code for ES modules, and their loader alone was a fifth of `--help`. The bundles are built
+ * from tsc's output, so they run the same code as dist/. Modules that find files next to themselves
+ * through `import.meta.url` (profiles, Lua runtime, uPlot via createRequire) get the URL of their
+ * compiled file in dist/, where build copied those files.
  */
 async function bundleCli() {
   const esbuild = await import('esbuild');
@@ -86,24 +89,50 @@ export default function stringWidth(text, options) {
       }));
     },
   };
+  // cli.ts loads the command modules through the loader main() is given (bin/vgatt.js: the other bundles).
+  const commandsApart = {
+    name: 'commands-apart',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/commands\/(read|index)\.js$/ }, (args) => (args.importer === path.join(dist, 'cli.js') ? { path: args.path, external: true } : undefined));
+    },
+  };
   await esbuild.build({
-    entryPoints: [path.join(dist, 'cli.js')],
+    entryPoints: { cli: path.join(dist, 'cli.js'), read: path.join(dist, 'commands', 'read.js'), commands: path.join(dist, 'commands', 'index.js') },
     outdir,
+    outExtension: { '.js': '.cjs' },
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     sourcemap: 'linked',
-    // Less source for V8 to scan at every start (the chunks shrink by a quarter); identifiers are kept,
-    // so that --verbose stack traces name our functions (their positions map to dist/ through the source maps).
+    // Less source for V8 to scan (the bundles shrink by a quarter); identifiers are kept, so that
+    // --verbose stack traces name our functions (their positions map to dist/ through the source maps).
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: 'warning',
-    plugins: [ownUrl, asciiWidth],
+    plugins: [ownUrl, asciiWidth, commandsApart],
     // --out DIR builds outside the checkout: dependencies still come from its node_modules.
     nodePaths: [path.join(root, 'node_modules')],
-    // CommonJS dependencies (ajv, pcap-parser, yauzl) call require() for Node's built-ins.
-    banner: { js: "import { createRequire as __vgattRequire } from 'node:module'; const require = __vgattRequire(import.meta.url);" },
+    // bin/vgatt.js gives each bundle __filename (and require); import.meta.url is the bundle's URL.
+    define: { 'import.meta.url': '__vgattUrl' },
+    banner: { js: 'var __vgattUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
+}
+
+/**
+ * The V8 code caches of the bundles (dist/bundle/NAME.cjs.cache), made by running the built CLI on
+ * a sample capture: a cache holds the functions that had been compiled when it was made, so each is
+ * written by a run that uses it as users do (the last run of cli.cjs is `--help`). A run that fails
+ * says so; a bundle left without a cache is compiled as it would be without one.
+ */
+function writeCodeCaches() {
+  const bin = path.join(dist, '..', 'bin', 'vgatt.js');
+  const sample = path.join(root, 'captures', 'smartsolar-session.btsnoop');
+  if (!existsSync(bin)) return;
+  // NODE_PATH: a build elsewhere (--out) has no node_modules of its own for what the bundles require() at run time (ajv, uPlot).
+  const env = { ...process.env, VGATT_WRITE_CODE_CACHE: '1', NODE_PATH: path.join(root, 'node_modules') };
+  for (const argv of [['report', sample], ['decode', '--format', 'ndjson', sample], ['--help']]) {
+    const r = spawnSync(process.execPath, [bin, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
+    if (r.status !== 0) console.warn(`build: no code cache from vgatt ${argv[0]} (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
+  }
 }

@@ -14,7 +14,20 @@ import type { CaptureWarning } from './capture/types.js';
 import type { BluetoothEvent } from './bluetooth/types.js';
 
 // Start-up time (issue 11): only yargs is loaded up front, so that `vgatt --help` and `--version` stay
-// fast; a command imports what it runs (./commands/index.js) when it runs.
+// fast; a command loads what it runs when it runs: att, gatt and decode ./commands/read.js, the others
+// ./commands/index.js.
+
+/** How a command loads the code it runs: `import()` of the modules, unless main() is given another way. */
+export interface CommandModules {
+  read(): Promise<typeof import('./commands/read.js')>;
+  all(): Promise<typeof import('./commands/index.js')>;
+}
+
+// The bundled CLI (bin/vgatt.js) passes its own: its bundles are compiled with a code cache.
+let modules: CommandModules = {
+  read: () => import('./commands/read.js'),
+  all: () => import('./commands/index.js'),
+};
 
 const CAPTURE_HELP = 'btsnoop, pcap or pcapng file (- for standard input), Android bug report (.zip, or its .txt with a BTSNOOP_LOG_SUMMARY); several are read in order';
 
@@ -91,7 +104,7 @@ function liveFlush(out: LineWriter): (() => Promise<void>) & { stop(): void } {
 }
 
 async function runAtt(files: string[], format: Format): Promise<number> {
-  const { scanAtt, attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER, LineWriter, Progress } = await import('./commands/read.js');
+  const { scanAtt, attToCsv, attToNdjson, attToText, writeAttNdjson, ATT_CSV_HEADER, ATT_CSV_HEADER_FILES, ATT_TEXT_HEADER, LineWriter, Progress } = await modules.read();
   const progress = new Progress(`reading ${files.join(', ')}`);
   let diagnostics = 0;
   const scan = await scanAtt(files, readCallbacks(progress, () => diagnostics++));
@@ -125,7 +138,7 @@ async function runAtt(files: string[], format: Format): Promise<number> {
 }
 
 async function runGatt(files: string[], format: 'text' | 'json'): Promise<number> {
-  const { scanAtt, gattToText, Progress } = await import('./commands/read.js');
+  const { scanAtt, gattToText, Progress } = await modules.read();
   const progress = new Progress(`reading ${files.join(', ')}`);
   const scan = await scanAtt(files, readCallbacks(progress));
   multiInput = scan.reader.multi;
@@ -139,7 +152,7 @@ async function runGatt(files: string[], format: 'text' | 'json'): Promise<number
 }
 
 async function runDecode(files: string[], format: Format, profileArg: string | undefined, profileDirs: string[]): Promise<number> {
-  const { scanVictron, loadProfiles, resolveProfile, victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER, LineWriter, Progress } = await import('./commands/read.js');
+  const { scanVictron, loadProfiles, resolveProfile, victronToCsv, victronToNdjson, victronToText, writeVictronNdjson, VICTRON_CSV_HEADER, VICTRON_CSV_HEADER_FILES, VICTRON_TEXT_HEADER, LineWriter, Progress } = await modules.read();
   const profiles = loadProfiles({ dirs: profileDirs });
   const profile = profileArg ? resolveProfile(profileArg, profiles) : undefined;
   const progress = new Progress(`decoding ${files.join(', ')}`);
@@ -195,7 +208,7 @@ async function runDecode(files: string[], format: Format, profileArg: string | u
 }
 
 async function summarize(file: string | string[], profiles: ResolvedProfile[], profile: ResolvedProfile | undefined): Promise<DeviceSummary[]> {
-  const { scanVictron, CaptureSummarizer, Progress } = await import('./commands/index.js');
+  const { scanVictron, CaptureSummarizer, Progress } = await modules.all();
   const progress = new Progress(`reading ${file}`);
   const scan = await scanVictron(file, { profiles, profile, ...readCallbacks(progress) });
   const sum = new CaptureSummarizer();
@@ -207,7 +220,7 @@ async function summarize(file: string | string[], profiles: ResolvedProfile[], p
 async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ignoreValues: boolean; ignoreTiming: boolean; profile?: string; profiles: string[] }): Promise<number> {
   // diff(1) convention: 0 equivalent, 1 different, 2 trouble.
   try {
-    const { loadProfiles, resolveProfile, diffSummaries, diffToText } = await import('./commands/index.js');
+    const { loadProfiles, resolveProfile, diffSummaries, diffToText } = await modules.all();
     const profiles = loadProfiles({ dirs: opts.profiles });
     const profile = opts.profile ? resolveProfile(opts.profile, profiles) : undefined;
     const [sa, sb] = [await summarize(a, profiles, profile), await summarize(b, profiles, profile)];
@@ -223,7 +236,7 @@ async function runDiff(a: string, b: string, opts: { format: 'text' | 'json'; ig
 }
 
 async function runReport(files: string[], output: string | undefined, profileArg: string | undefined, profileDirs: string[], keyOpts: { key: string[]; keys: string[] } = { key: [], keys: [] }): Promise<number> {
-  const { scanVictron, loadProfiles, resolveProfile, ReportBuilder, reportToText, reportToHtml, instantReadoutReport, parseKeyOptions, CaptureKeys, Progress } = await import('./commands/index.js');
+  const { scanVictron, loadProfiles, resolveProfile, ReportBuilder, reportToText, reportToHtml, instantReadoutReport, parseKeyOptions, CaptureKeys, Progress } = await modules.all();
   const advertKeys = parseKeyOptions(keyOpts.key, keyOpts.keys);
   const captureKeys = new CaptureKeys();
   const profiles = loadProfiles({ dirs: profileDirs });
@@ -290,7 +303,9 @@ function stdinArgs(argv: string[]): string[] {
   });
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs `vgatt` with these arguments and resolves to its exit status; `load` replaces how commands load their code. */
+export async function main(argv: string[], load?: CommandModules): Promise<number> {
+  if (load) modules = load;
   verbose = argv.includes('--verbose');
   argv = stdinArgs(argv);
   try {
@@ -396,7 +411,7 @@ async function run(argv: string[]): Promise<number> {
           .option('profile', { alias: 'p', type: 'string', describe: 'Device profile id or .json file (as for decode)' })
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
       async (a) => {
-        const { runAnonymize } = await import('./commands/index.js');
+        const { runAnonymize } = await modules.all();
         status = await runAnonymize({ input: a.input, output: a.output, map: a.map, seed: a.seed, profile: a.profile, profiles: a.profiles as string[] }, warn);
       },
     )
@@ -413,7 +428,7 @@ async function run(argv: string[]): Promise<number> {
               .option('id', { type: 'string', describe: 'Profile id (default: from the output file name, else BASE-suggested)' })
               .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' }),
           async (a) => {
-            const { runProfileSuggest, Progress } = await import('./commands/index.js');
+            const { runProfileSuggest, Progress } = await modules.all();
             const progress = new Progress(`reading ${(a.capture as string[]).join(', ')}`);
             status = await runProfileSuggest({ captures: a.capture as string[], base: a.base, output: a.output, id: a.id, profiles: a.profiles as string[] }, readCallbacks(progress), (m) => {
               progress.done();
@@ -434,7 +449,7 @@ async function run(argv: string[]): Promise<number> {
           .option('capture-keys', { type: 'boolean', default: true, describe: 'Use keys the app read from register 0xEC65 in the capture (--no-capture-keys: do not)' })
           .option('format', { alias: 'f', choices: ['text', 'ndjson', 'csv'] as const, default: 'text' as Format, describe: 'Output format' }),
       async (a) => {
-        const { runAdverts } = await import('./commands/index.js');
+        const { runAdverts } = await modules.all();
         status = await runAdverts(a.capture as string[], { format: a.format as Format, key: a.key as string[], keys: a.keys as string[], captureKeys: a['capture-keys'] !== false, verbose });
       },
     )
@@ -449,7 +464,7 @@ async function run(argv: string[]): Promise<number> {
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files' })
           .epilog('Exit status: 0 Victron GATT data found, 1 error (not a capture), 3 no Victron GATT data.'),
       async (a) => {
-        const { loadProfiles, resolveProfile, diagnose, doctorToText, Progress } = await import('./commands/index.js');
+        const { loadProfiles, resolveProfile, diagnose, doctorToText, Progress } = await modules.all();
         const profiles = loadProfiles({ dirs: a.profiles as string[] });
         const progress = new Progress(`examining ${(a.capture as string[]).join(', ')}`);
         const r = await diagnose(a.capture as string[], { profiles, profile: a.profile ? resolveProfile(a.profile, profiles) : undefined, onProgress: (d, t) => progress.update(d, t) });
@@ -466,7 +481,7 @@ async function run(argv: string[]): Promise<number> {
           .option('profiles', { type: 'string', array: true, default: [] as string[], describe: 'Extra directory of profile .json files (repeatable)' })
           .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (default: stdout)' }),
       async (a) => {
-        const { loadProfiles, generateLua } = await import('./commands/index.js');
+        const { loadProfiles, generateLua } = await modules.all();
         const lua = generateLua(loadProfiles({ dirs: a.profiles as string[] }));
         if (a.output && a.output !== '-') {
           writeFileSync(a.output, lua);

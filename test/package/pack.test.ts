@@ -24,6 +24,7 @@ test('npm pack, install into an empty folder, run vgatt decode and the library f
     const files = execFileSync('tar', ['-tzf', path.join(work, tgz)], { encoding: 'utf8' }).split('\n');
     assert.ok(files.includes('package/dist/index.d.ts') && files.includes('package/dist/profiles/smartshunt.jsonl') && files.includes('package/dist/lua/runtime.lua'), 'types, profiles and the Lua runtime are in the package');
     assert.ok(!files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/')), 'no sources or tests in the package');
+    for (const f of ['bin/package.json', 'bin/bundles.js', ...['cli', 'read', 'commands'].flatMap((b) => [`dist/bundle/${b}.cjs`, `dist/bundle/${b}.cjs.cache`])]) assert.ok(files.includes(`package/${f}`), `${f} is in the package`);
 
     const app = path.join(work, 'app');
     mkdirSync(app);

@@ -1,5 +1,5 @@
 /**
- * bin/vgatt.js in a source checkout: it runs the build (dist/bundle/cli.js) unless a source file the
+ * bin/vgatt.js in a source checkout: it runs the build (dist/bundle/cli.cjs) unless a source file the
  * build lists in dist/.built is newer than the build or gone, or there is no build; then it runs src/
  * through tsx. Checked on a scratch checkout whose two entry points say which one ran.
  */
@@ -19,7 +19,7 @@ test('bin/vgatt.js runs dist/ while it is fresh, and src/ when a listed source i
     writeFileSync(path.join(root, 'package.json'), JSON.stringify({ type: 'module' }));
     mkdirSync(path.join(root, 'dist/bundle'), { recursive: true });
     mkdirSync(path.join(root, 'src/output'), { recursive: true });
-    writeFileSync(path.join(root, 'dist/bundle/cli.js'), "export async function main() { console.log('dist'); return 0; }\n");
+    writeFileSync(path.join(root, 'dist/bundle/cli.cjs'), "exports.main = async function () { console.log('dist'); return 0; };\n");
     writeFileSync(path.join(root, 'src/cli.ts'), "export async function main(): Promise<number> { console.log('src'); return 0; }\n");
     writeFileSync(path.join(root, 'src/output/att.ts'), 'export {};\n');
     const built = path.join(root, 'dist/.built');
