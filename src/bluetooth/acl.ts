@@ -9,8 +9,13 @@ import type { HciDirection } from '../capture/types.js';
 export interface L2capFrame {
   connection: number;
   cid: number;
-  /** L2CAP payload (after the 4-byte basic header). */
-  payload: Uint8Array;
+  /**
+   * The L2CAP payload (after the 4-byte basic header) is bytes[start, end): the ACL packet itself for a
+   * frame in one fragment, so that the ATT layer makes only the views it keeps.
+   */
+  bytes: Uint8Array;
+  start: number;
+  end: number;
   frames: number[];
   /** The capture cut the frame short (snaplen, Android filtered log): payload is incomplete. */
   truncated: boolean;
@@ -76,8 +81,8 @@ export class AclReassembler {
       return undefined;
     }
     const need = 4 + (data[4]! | (data[5]! << 8));
-    // The common case, a whole L2CAP frame in one fragment: no partial state, one view (the payload).
-    if (end - 4 >= need) return { connection, cid: data[6]! | (data[7]! << 8), payload: data.subarray(8, 4 + need), frames: [frame], truncated: false };
+    // The common case, a whole L2CAP frame in one fragment: no partial state, no view.
+    if (end - 4 >= need) return { connection, cid: data[6]! | (data[7]! << 8), bytes: data, start: 8, end: 4 + need, frames: [frame], truncated: false };
     const have = end - 4;
     const p: Partial = { parts: [data.subarray(4, end)], have, need, frames: [frame] };
     if (cut) return this.frame(connection, p, cut);
@@ -98,8 +103,11 @@ export class AclReassembler {
 
   private frame(connection: number, p: Partial, cut: boolean): L2capFrame {
     const first = p.parts[0]!;
-    const payload = p.parts.length === 1 ? first.subarray(4) : concatFrom(p.parts, 4, p.have);
-    return { connection, cid: first[2]! | (first[3]! << 8), payload, frames: p.frames, truncated: cut && p.have < p.need };
+    const cid = first[2]! | (first[3]! << 8);
+    const truncated = cut && p.have < p.need;
+    if (p.parts.length === 1) return { connection, cid, bytes: first, start: 4, end: first.length, frames: p.frames, truncated };
+    const payload = concatFrom(p.parts, 4, p.have);
+    return { connection, cid, bytes: payload, start: 0, end: payload.length, frames: p.frames, truncated };
   }
 }
 

@@ -32,7 +32,7 @@ export interface AttPdu {
   fields: Record<string, unknown>;
   /** True when the capture cut the PDU short (snaplen or Android filtered snoop mode). */
   truncated: boolean;
-  /** The whole ATT PDU bytes (opcode first). */
+  /** The whole ATT PDU bytes (opcode first). On AttExtractor's PDUs an accessor that makes a new view when read, not an own property. */
   raw: Uint8Array;
 }
 

@@ -53,6 +53,23 @@ test('a notification in 3 ACL fragments, interleaved with another connection, is
   assert.equal(bn[0]!.uuid, '306b0004-b081-4037-83dc-e59fcc3cdfd1', 'UUIDs are per connection: B has its own layout');
 });
 
+test('raw is the whole ATT PDU (made when read), value a view of the same bytes; the other fields are own properties in their order', async () => {
+  const { pdus } = await scenario();
+  const long = pdus.find((p) => p.opcode === 0x1b && p.handle === 0x27)!;
+  const single = pdus.find((p) => p.opcode === 0x1b && p.connection === CONN_B)!;
+  const write = pdus.find((p) => p.opcode === 0x52)!;
+  for (const p of [long, single, write]) {
+    assert.equal(toHex(p.raw), toHex(Uint8Array.of(p.opcode, p.handle! & 0xff, p.handle! >> 8)) + toHex(p.value!));
+    assert.equal(p.value!.buffer, p.raw.buffer);
+    assert.equal(p.value!.byteOffset, p.raw.byteOffset + 3);
+    assert.deepEqual(p.fields, { handles: [p.handle] });
+  }
+  assert.equal(long.raw.length, 77);
+  assert.deepEqual(Object.keys(single), ['frame', 'frames', 'timeUs', 'connection', 'session', 'direction', 'opcode', 'opcodeName', 'fields', 'truncated', 'device', 'handle', 'uuid', 'value']);
+  const req = pdus.find((p) => p.opcode === 0x0a)!;
+  assert.equal(toHex(req.raw), '0a0300');
+});
+
 test('responses carry the handle of their request, as Wireshark shows them', async () => {
   const { pdus } = await scenario();
   const read = pdus.find((p) => p.opcode === 0x0b)!;
