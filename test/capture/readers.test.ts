@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCapture, detectCaptureFormat, btsnoopTimeUs } from '../../src/capture/index.js';
-import { HciPacketType } from '../../src/capture/types.js';
+import { HciPacketType, type HciRecord } from '../../src/capture/types.js';
+import { btsnoopRecords } from '../../src/capture/btsnoop.js';
+import { MAX_BATCH, memoryChunks } from '../../src/capture/source.js';
+import { ReadState } from '../../src/capture/state.js';
 import { writeBtsnoop, writePcap, writePcapng, hex, type HciPacket } from '../helpers/capture-writer.js';
 import { atomicSession } from '../helpers/scenario.js';
 
@@ -139,4 +142,33 @@ test('records cut short are flagged, and an Android filtered log is recognised o
   assert.equal(w.length, 1);
   assert.match(w[0]!.message, /filtered.*Enable Bluetooth HCI snoop log/);
   assert.ok(r.complete, 'a filtered log is whole, only its packets are cut');
+});
+
+test('btsnoop: records in batches of at most MAX_BATCH, across chunk boundaries; drops warned five times then once; a corrupt record ends reading after every record before it', async () => {
+  const packets = Array.from({ length: 700 }, (_, i) => ({ ...session[i % session.length]!, timeUs: 1_600_000_000_000_000 + i }));
+  const whole = writeBtsnoop(packets);
+  const offsets: number[] = [];
+  for (let o = 16; o < whole.length; o += 24 + whole.readUInt32BE(o + 4)) offsets.push(o);
+  // Cumulative drop counts that grow at 8 records.
+  for (let i = 0; i < 8; i++) for (let j = 100 * (i + 1); j < offsets.length; j++) whole.writeUInt32BE(i + 1, offsets[j]! + 12);
+  const read = async (bytes: Uint8Array, chunkSize: number) => {
+    const state = new ReadState(bytes.length, {});
+    const batches: HciRecord[][] = [];
+    for await (const b of btsnoopRecords(memoryChunks(bytes, 16, chunkSize), { version: 1, datalink: 1002 }, state)) batches.push(b);
+    return { batches, state };
+  };
+  for (const chunkSize of [1 << 16, 1000, 37]) {
+    const { batches, state } = await read(whole, chunkSize);
+    assert.ok(batches.every((b) => b.length > 0 && b.length <= MAX_BATCH), `chunks of ${chunkSize}`);
+    same(batches.flat(), packets);
+    assert.deepEqual(state.warnings.map((w) => [w.code, w.frame]), [...[101, 201, 301, 401, 501].map((f) => ['dropped-packets', f]), ['dropped-packets', 601]]);
+    assert.match(state.warnings[5]!.message, /more packet drops after frame 601/);
+    if (chunkSize === 1 << 16) assert.deepEqual(batches.map((b) => b.length), [256, 256, 188]);
+  }
+  const corrupt = Buffer.from(whole);
+  corrupt.writeUInt32BE(0x7fffffff, offsets[599]! + 4);
+  const { batches, state } = await read(corrupt, 1 << 16);
+  assert.deepEqual(batches.map((b) => b.length), [256, 256, 87]);
+  assert.deepEqual(state.warnings.filter((w) => w.code === 'bad-record').map((w) => [w.fileOffset, w.frame]), [[offsets[599], 600]]);
+  assert.equal(state.complete, false);
 });
