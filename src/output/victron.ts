@@ -4,7 +4,7 @@ import { registerText } from './registers.js';
 import { planRaw, scalarPlan, type ScalarPlan } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, writeLinkFields } from './time.js';
+import { isoTimeUs, isPlainTimeUs, linkEntry, linkFieldsText, writeLinkFields, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
 import type { LineWriter } from './writer.js';
 import { toHex as hex } from '../util/cursor.js';
 
@@ -172,6 +172,10 @@ function typeFields(type: number, name: string, instance: number): Buffer {
   return bytes;
 }
 
+function unitProfileText(unit: string | undefined, profile: string | undefined): string {
+  return (unit !== undefined ? `,"unit":${q(unit)}` : '') + (profile !== undefined ? `,"profile":${q(profile)}` : '');
+}
+
 /** `,"unit":"..","profile":".."` (either may be absent), for the last few pairs written. */
 const UNIT_PROFILE: { unit: string | undefined; profile: string | undefined; bytes: Buffer }[] = [];
 let nextUnitProfile = 0;
@@ -181,10 +185,7 @@ function unitProfileFields(unit: string | undefined, profile: string | undefined
     const c = UNIT_PROFILE[i]!;
     if (c.unit === unit && c.profile === profile) return c.bytes;
   }
-  let t = '';
-  if (unit !== undefined) t += `,"unit":${q(unit)}`;
-  if (profile !== undefined) t += `,"profile":${q(profile)}`;
-  const c = { unit, profile, bytes: Buffer.from(t, 'utf8') };
+  const c = { unit, profile, bytes: Buffer.from(unitProfileText(unit, profile), 'utf8') };
   if (UNIT_PROFILE.length < 16) UNIT_PROFILE.push(c);
   else UNIT_PROFILE[nextUnitProfile++ % 16] = c;
   return c.bytes;
@@ -196,6 +197,62 @@ function registerFields(register: number, name: string): Buffer {
   const bytes = Buffer.from(`,"register":${register},"registerName":${q(name)}`, 'utf8');
   if (REGISTER_FIELDS.size < 65536) REGISTER_FIELDS.set(register, { name, bytes });
   return bytes;
+}
+
+/** How a record head ends: what comes after the register's name in every record it is used for. */
+const enum HeadEnd {
+  /** `,"raw":"`: the raw bytes follow. */
+  Raw,
+  /** The unit, the profile and `,"bytes":"`: a record with nothing between (a get values). */
+  Bytes,
+  /** Nothing: the value or the unit follows. */
+  Name,
+}
+
+/** A record's fields from the end of its time to its first field that changes per record (see recordHead). */
+interface RecordHead {
+  typeName: string;
+  instance: number;
+  registerName: string;
+  unit: string | undefined;
+  profile: string | undefined;
+  bytes: Buffer;
+  /** The handle `tail` was made for. */
+  handle: number;
+  /** `}],"handle":39}` and the newline: how a record with ranges ends. */
+  tail: Buffer;
+}
+interface LinkHeads extends LinkKey {
+  /** linkFieldsText() of the link. */
+  link: string;
+  /** By register, opcode and HeadEnd. */
+  heads: Map<number, RecordHead>;
+}
+const linkHeads = (r: LinkFields): LinkHeads => ({ session: r.session, device: r.device, direction: r.direction, link: linkFieldsText(r), heads: new Map() });
+/**
+ * The records of one link and register repeat everything from the time's `Z"` to the register's name
+ * (the unit, profile and bytes key too, in a get values), and their end after the ranges: both are
+ * encoded once (a capture has a few hundred such heads) and written in one copy each (issue 11).
+ */
+const headCache = new Map<number, LinkHeads>();
+
+const tailText = (handle: number) => (handle ? `}],"handle":${handle}}\n` : '}]}\n');
+
+function recordHead(r: VictronRecord & { type: number; typeName: string; instance: number; register: number; registerName: string }, end: HeadEnd): RecordHead {
+  const link = linkEntry(headCache, r, linkHeads);
+  const key = (r.register * 32 + r.type) * 4 + end;
+  let e = link.heads.get(key);
+  if (e === undefined || e.typeName !== r.typeName || e.instance !== r.instance || e.registerName !== r.registerName || e.unit !== r.unit || e.profile !== r.profile) {
+    if (link.heads.size >= 4096) link.heads.clear();
+    const rest = end === HeadEnd.Raw ? ',"raw":"' : end === HeadEnd.Bytes ? unitProfileText(r.unit, r.profile) + ',"bytes":"' : '';
+    const text = `${link.link},"type":${r.type},"typeName":${q(r.typeName)},"instance":${r.instance},"register":${r.register},"registerName":${q(r.registerName)}${rest}`;
+    e = { typeName: r.typeName, instance: r.instance, registerName: r.registerName, unit: r.unit, profile: r.profile, bytes: Buffer.from(text, 'utf8'), handle: r.handle, tail: Buffer.from(tailText(r.handle), 'latin1') };
+    link.heads.set(key, e);
+  } else if (e.handle !== r.handle) {
+    e.handle = r.handle;
+    e.tail = Buffer.from(tailText(r.handle), 'latin1');
+  }
+  return e;
 }
 
 /**
@@ -226,6 +283,20 @@ function writePlainValueText(w: LineWriter, r: VictronRecord, plan: ScalarPlan |
   return true;
 }
 
+const isU16 = (n: number | undefined) => Number.isInteger(n) && n! >= 0 && n! < 0x1_0000;
+
+/**
+ * How the record head of `r` ends (see recordHead), or undefined when its fields are not all there,
+ * or are not what the decoder makes (opcodes, instances, registers, connection and ATT handles that
+ * fit 16 bits, times in whole microseconds): such records are written field by field.
+ */
+function headEnd(r: VictronRecord): HeadEnd | undefined {
+  if (r.typeName === undefined || r.registerName === undefined || !isU16(r.type) || r.type! >= 32 || !isU16(r.instance) || !isU16(r.register) || !isU16(r.connection) || !isU16(r.handle) || !isPlainTimeUs(r.timeUs)) return undefined;
+  if (r.raw) return HeadEnd.Raw;
+  const bare = r.value === undefined && r.request === undefined && r.response === undefined && r.latencyMs === undefined && r.answered === undefined && r.reason === undefined && r.problem === undefined && victronText(r) === undefined;
+  return bare ? HeadEnd.Bytes : HeadEnd.Name;
+}
+
 /** victronToNdjson(r) and its newline, written into `w` byte by byte (the hot path of `vgatt decode --format ndjson`). */
 export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   if (r.file !== undefined) {
@@ -243,37 +314,77 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.uint(frames[i]!);
   }
   w.byte(0x5d);
-  writeLinkFields(w, r);
-  if (r.type !== undefined && r.typeName !== undefined && r.instance !== undefined && Number.isInteger(r.instance)) w.bytes(typeFields(r.type, r.typeName, r.instance));
-  else {
-    if (r.type !== undefined) {
-      w.ascii(',"type":');
-      w.numText(r.type);
+  const end = headEnd(r);
+  let head: RecordHead | undefined;
+  if (end !== undefined) {
+    head = recordHead(r as Parameters<typeof recordHead>[0], end);
+    writeTimeKey(w, r.timeUs);
+    w.bytes(head.bytes);
+  } else {
+    writeLinkFields(w, r);
+    if (r.type !== undefined && r.typeName !== undefined && r.instance !== undefined && Number.isInteger(r.instance)) w.bytes(typeFields(r.type, r.typeName, r.instance));
+    else {
+      if (r.type !== undefined) {
+        w.ascii(',"type":');
+        w.numText(r.type);
+      }
+      if (r.typeName !== undefined) {
+        w.ascii(',"typeName":');
+        w.jsonCached(r.typeName);
+      }
+      if (r.instance !== undefined) {
+        w.ascii(',"instance":');
+        w.numText(r.instance);
+      }
     }
-    if (r.typeName !== undefined) {
-      w.ascii(',"typeName":');
-      w.jsonCached(r.typeName);
-    }
-    if (r.instance !== undefined) {
-      w.ascii(',"instance":');
-      w.numText(r.instance);
+    if (r.register !== undefined && r.registerName !== undefined && Number.isInteger(r.register)) w.bytes(registerFields(r.register, r.registerName));
+    else {
+      if (r.register !== undefined) {
+        w.ascii(',"register":');
+        w.numText(r.register);
+      }
+      if (r.registerName !== undefined) {
+        w.ascii(',"registerName":');
+        w.jsonCached(r.registerName);
+      }
     }
   }
-  if (r.register !== undefined && r.registerName !== undefined && Number.isInteger(r.register)) w.bytes(registerFields(r.register, r.registerName));
-  else {
-    if (r.register !== undefined) {
-      w.ascii(',"register":');
-      w.numText(r.register);
+  if (end !== HeadEnd.Bytes) writeValueToBytesKey(w, r, end === HeadEnd.Raw);
+  w.hex(r.bytes);
+  const ranges = r.ranges;
+  if (ranges.length === 0) {
+    w.bytes(NO_RANGES);
+    if (r.handle) {
+      w.bytes(HANDLE);
+      w.numText(r.handle);
     }
-    if (r.registerName !== undefined) {
-      w.ascii(',"registerName":');
-      w.jsonCached(r.registerName);
-    }
+    w.ascii('}\n');
+    return;
   }
+  for (let i = 0; i < ranges.length; i++) {
+    const g = ranges[i]!;
+    w.bytes(i ? NEXT_RANGE : FIRST_RANGE);
+    w.uint(g.frame);
+    w.bytes(START);
+    w.uint(g.start);
+    w.bytes(END);
+    w.uint(g.end);
+  }
+  if (head !== undefined) return w.bytes(head.tail);
+  w.ascii('}]');
+  if (r.handle) {
+    w.bytes(HANDLE);
+    w.numText(r.handle);
+  }
+  w.ascii('}\n'); // the record's end and the line's
+}
+
+/** The fields of `r` from its raw bytes (after their key when `rawKeyWritten`) to the key of its bytes: `,"bytes":"`. */
+function writeValueToBytesKey(w: LineWriter, r: VictronRecord, rawKeyWritten: boolean): void {
   // A register whose value is one number: the value and the text are written from its plan.
   const plan = r.def !== undefined && typeof r.value === 'number' ? scalarPlan(r.def) : undefined;
   if (r.raw) {
-    w.bytes(RAW);
+    if (!rawKeyWritten) w.bytes(RAW);
     w.hex(r.raw);
     if (r.value !== undefined) w.bytes(RAW_END_VALUE);
     else w.byte(0x22);
@@ -320,26 +431,6 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.json(r.problem);
   }
   w.bytes(BYTES);
-  w.hex(r.bytes);
-  const ranges = r.ranges;
-  if (ranges.length === 0) w.bytes(NO_RANGES);
-  else {
-    for (let i = 0; i < ranges.length; i++) {
-      const g = ranges[i]!;
-      w.bytes(i ? NEXT_RANGE : FIRST_RANGE);
-      w.uint(g.frame);
-      w.bytes(START);
-      w.uint(g.start);
-      w.bytes(END);
-      w.uint(g.end);
-    }
-    w.ascii('}]');
-  }
-  if (r.handle) {
-    w.bytes(HANDLE);
-    w.numText(r.handle);
-  }
-  w.ascii('}\n'); // the record's end and the line's
 }
 
 const VICTRON_CSV_COLUMNS = ['kind', 'frame', 'frames', 'time', 'connection', 'device', 'direction', 'type', 'typeName', 'instance', 'register', 'registerName', 'raw', 'value', 'unit', 'text', 'profile', 'request', 'response', 'reason', 'session'];

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { LineWriter } from '../../src/output/writer.js';
 import { attToJson, writeAttNdjson } from '../../src/output/att.js';
 import { victronToJson, writeVictronNdjson } from '../../src/output/victron.js';
+import type { VictronRecord } from '../../src/victron/index.js';
 import { isoTimeUs, writeIsoTimeUs } from '../../src/output/time.js';
 import { scanAtt, scanVictron } from '../../src/pipeline.js';
 import { loadProfiles, roundTo, scaleDecimals } from '../../src/profiles/index.js';
@@ -210,5 +211,54 @@ test('att NDJSON with the link and head caches: interleaved links, sessions, dev
       assert.equal(await text(), want.map((l) => l + '\n').join(''));
     }),
     { numRuns: 300 },
+  );
+});
+
+test('decode NDJSON with the record head cache: interleaved links, opcodes, registers, names, units, profiles, handles and odd values are JSON.stringify(victronToJson(record))', async () => {
+  // Mostly what the decoder makes (so that records share cache entries), sometimes absent or odd.
+  const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 8 });
+  const rare = <T>(a: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: a, weight: 1 });
+  const mostly = <T>(common: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ arbitrary: common, weight: 8 }, { arbitrary: odd, weight: 1 });
+  const record = fc.record({
+    kind: fc.constantFrom('message' as const, 'unknown' as const),
+    frame: fc.integer({ min: 1, max: 2 ** 31 }),
+    frames: fc.array(fc.integer({ min: 1, max: 2 ** 31 }), { minLength: 1, maxLength: 3 }),
+    // Whole microseconds, fractions of one, and times no date can show.
+    timeUs: mostly(fc.integer({ min: 0, max: 4_102_444_800_000_000 }), fc.double({ min: -1e19, max: 1e19, noNaN: true })),
+    connection: mostly(fc.constantFrom(0x40, 0x41), fc.constant(70_000)),
+    session: opt(fc.constantFrom(1, 2)),
+    device: opt(fc.constantFrom('fd:d4:50:0f:6c:1b', 'caf\u00e9 "q"\\')),
+    direction: fc.constantFrom('host-to-device' as const, 'device-to-host' as const),
+    // Opcodes whose text victronText makes from these fields, and odd numbers.
+    type: opt(mostly(fc.constantFrom(5, 8, 9), fc.constantFrom(3, 31, 32, 70_000, 2.5))),
+    typeName: opt(fc.constantFrom('get values', 'value', 'odd "name"')),
+    instance: opt(mostly(fc.constantFrom(0, 3), fc.constantFrom(0xffff, 70_000, 1.5))),
+    register: opt(mostly(fc.constantFrom(0x0100, 0xed8d), fc.constantFrom(0xffff, 70_000))),
+    registerName: opt(fc.constantFrom('Battery voltage', 'odd "name"')),
+    raw: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: undefined, freq: 2 }),
+    value: fc.option(fc.oneof(fc.double(), fc.integer(), fc.constantFrom('text "q"', null)), { nil: undefined, freq: 2 }),
+    unit: opt(fc.constantFrom('V', '°C')),
+    profile: opt(fc.constantFrom('smartshunt', 'smartsolar')),
+    request: rare(fc.nat()),
+    latencyMs: rare(fc.constantFrom(4, 0.5)),
+    response: rare(fc.integer({ min: -1, max: 3 })),
+    problem: rare(fc.constantFrom('too short')),
+    bytes: fc.uint8Array({ maxLength: 12 }),
+    ranges: fc.array(fc.record({ frame: fc.nat(), start: fc.nat({ max: 300 }), end: fc.nat({ max: 300 }) }), { maxLength: 2 }),
+    handle: mostly(fc.constantFrom(0x24, 0x27), fc.constantFrom(0, 0xffff, 70_000)),
+  });
+  // A get values: nothing between the register's name and the bytes but the unit and profile.
+  const getValues = record.map((r) => ({ ...r, kind: 'message' as const, type: 5, typeName: 'get values', raw: undefined, value: undefined, request: undefined, latencyMs: undefined, response: undefined, problem: undefined }));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.oneof(record, getValues), { minLength: 1, maxLength: 30 }), async (list) => {
+      const { w, text } = memoryWriter(64);
+      const want: string[] = [];
+      for (const r of list as VictronRecord[]) {
+        writeVictronNdjson(w, r);
+        want.push(JSON.stringify(victronToJson(r)));
+      }
+      assert.equal(await text(), want.map((l) => l + '\n').join(''));
+    }),
+    { numRuns: 500 },
   );
 });
