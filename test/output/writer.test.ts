@@ -262,3 +262,13 @@ test('decode NDJSON with the record head cache: interleaved links, opcodes, regi
     { numRuns: 500 },
   );
 });
+
+test('uint prints every digit count: each power of ten, the number below it, and 2^32 - 1', async () => {
+  const values = [0, 9, ...Array.from({ length: 9 }, (_, k) => [10 ** (k + 1) - 1, 10 ** (k + 1), 10 ** (k + 1) + 1]).flat(), 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
+  const { w, text } = memoryWriter(64);
+  for (const v of values) {
+    w.uint(v);
+    w.end();
+  }
+  assert.equal(await text(), values.map((v) => `${v}\n`).join(''));
+});
