@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 20,100] [--repeat 3] [--att-only] [--anonymize] [--zip] [--no-lua|--lua-only]`: writes large
+ * `npm run bench [-- --sizes 20,100] [--repeat 3] [--rest 10] [--att-only] [--anonymize] [--zip] [--no-lua|--lua-only]`: writes large
  * synthetic btsnoop captures of a
  * VictronConnect session and times, in the same run, `vgatt` (att, decode, report, diff) against
  * tshark's ATT field extraction of the same file. Reports the median wall time of each command, the
@@ -18,6 +18,11 @@ const argOf = (name: string) => (args.indexOf(name) >= 0 ? args[args.indexOf(nam
 // `--mb 20` (one size) or `--sizes 20,100` (the default); `--repeat N` runs of each command (median shown).
 const sizes = (argOf('--sizes') ?? argOf('--mb') ?? '20,100').split(',').map(Number);
 const repeat = Number(argOf('--repeat') ?? 3);
+// Seconds of rest before each timed run of the capture benchmarks. This machine slows down under
+// sustained load (tshark at 20 MB took 3.82, 4.53 and 6.02 s back to back, 3.87 s after a rest;
+// vgatt decode 1.56 s right after tshark, 1.37 s rested), so without a rest each command is timed
+// slower the longer the commands before it ran. `--rest 0` times them back to back.
+const rest = Number(argOf('--rest') ?? 10);
 const only = args.includes('--att-only') ? ['att'] : ['att', 'decode', 'report', 'diff'];
 const outDir = path.resolve(import.meta.dirname, 'out');
 const luaOnly = args.includes('--lua-only');
@@ -204,7 +209,12 @@ async function benchSize(mb: number): Promise<Run[]> {
   // Interleaved: round after round, tshark then each vgatt command, so that both see the machine in the
   // same state (its speed drifts here over minutes: tshark alone took 3.9 s and 6.2 s in two idle runs).
   const commands: [string, string, string[]][] = [['tshark -T fields (btatt)', 'tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'btatt.opcode', '-e', 'btatt.handle', '-e', 'btatt.value']], ...vgattCommands(file).map(([name, argv]): [string, string, string[]] => [name, 'node', argv])];
-  const rounds = Array.from({ length: repeat }, () => commands.map(([name, cmd, argv]) => timed(name, cmd, argv)));
+  const rounds = Array.from({ length: repeat }, () =>
+    commands.map(([name, cmd, argv]) => {
+      if (rest > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, rest * 1000);
+      return timed(name, cmd, argv);
+    }),
+  );
   const [tshark, ...runs] = commands.map((_, i) => medianRun(rounds.map((round) => round[i]!)));
   if (args.includes('--zip')) {
     const zip = path.join(outDir, `bugreport-${mb}mb.zip`);
@@ -223,7 +233,7 @@ async function benchSize(mb: number): Promise<Run[]> {
     runs.push(timedMedian('vgatt anonymize', 'node', [path.join(root, 'bin', 'vgatt.js'), 'anonymize', file, path.join(outDir, 'anonymized.btsnoop')]));
     runs.push(timedMedian('editcap (plain copy)', 'editcap', [file, path.join(outDir, 'editcap-copy.btsnoop')]));
   }
-  printTable(`capture: ${file} (${(size / 1e6).toFixed(1)} MB), median of ${repeat}`, tshark, runs);
+  printTable(`capture: ${file} (${(size / 1e6).toFixed(1)} MB), median of ${repeat}, ${rest} s rest before each run`, tshark, runs);
   printGoals(tshark, runs);
   return [tshark, ...runs];
 }
