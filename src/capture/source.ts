@@ -14,18 +14,35 @@ export const CHUNK_SIZE = 1 << 16;
  */
 export const MAX_BATCH = 256;
 
+/**
+ * A file in chunks, each a buffer of its own (records are views into it). The next chunk is read while
+ * the consumer works on the current one: waiting for each read was about a sixth of `vgatt att` on a
+ * large capture (issue 11: 20 MB 0.51 -> 0.44 s, 100 MB 1.68 -> 1.29 s, same peak). Records now go on in
+ * batches that die young, so the chunk read ahead no longer raises the peak (it did before: diff 180 MB).
+ */
 export async function* fileChunks(path: string, start = 0, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
+  let next: Promise<Buffer> | undefined;
   try {
     let pos = start;
-    for (;;) {
+    const read = (at: number) => {
       const buf = Buffer.allocUnsafe(chunkSize);
-      const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      yield bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
+      const p = fh.read(buf, 0, chunkSize, at).then(({ bytesRead }) => (bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead)));
+      // A failed read is thrown where it is awaited, not reported as unhandled while the consumer works.
+      p.catch(() => undefined);
+      return p;
+    };
+    next = read(pos);
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length === 0) return;
+      pos += chunk.length;
+      next = read(pos);
+      yield chunk;
     }
   } finally {
+    // A consumer that stops early leaves a read in flight: the file is closed after it.
+    await next?.then(undefined, () => undefined);
     await fh.close();
   }
 }
