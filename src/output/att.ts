@@ -2,7 +2,7 @@ import type { AttPdu } from '../bluetooth/types.js';
 import { toHex } from '../util/cursor.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, isPlainTimeUs, linkEntry, linkFieldsText, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
+import { isoTimeUs, isPlainTimeUs, isU16, linkEntry, linkFieldsText, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
 import type { LineWriter } from './writer.js';
 
 /**
@@ -117,8 +117,6 @@ function attHead(p: AttPdu): AttHead {
   }
   return e;
 }
-
-const isU16 = (n: number | undefined) => Number.isInteger(n) && n! >= 0 && n! < 0x1_0000;
 
 /** attToNdjson(p) and its newline, written into `w` byte by byte (the hot path of `vgatt att --format ndjson`). */
 export function writeAttNdjson(w: LineWriter, p: AttPdu): void {

@@ -48,6 +48,9 @@ export function writeIsoTimeUs(w: LineWriter, timeUs: number): void {
 let cachedTimeKeySecond = NaN;
 let cachedTimeKey = Buffer.alloc(0);
 
+/** Whether `n` is a 16-bit unsigned integer, as connection handles, ATT handles and registers are: what the NDJSON writers' caches are keyed by. */
+export const isU16 = (n: number | undefined): boolean => Number.isInteger(n) && n! >= 0 && n! < 0x1_0000;
+
 /** Whether writeTimeKey() can write `timeUs`: whole microseconds that a date can show (every time a capture reader gives). */
 export function isPlainTimeUs(timeUs: number): boolean {
   const frac = timeUs - Math.floor(timeUs / 1_000_000) * 1_000_000;
@@ -123,10 +126,9 @@ const linkCache = new Map<number, LinkBytes>();
  * time, connection, session (when known), device (when known), direction.
  */
 export function writeLinkFields(w: LineWriter, r: LinkFields & { timeUs: number }): void {
-  const c = r.connection;
   // The common case, from caches; odd values (times no date can show, connection numbers that are not
   // small integers) take the general path below.
-  if (Number.isInteger(c) && c >= 0 && c < 0x1_0000 && isPlainTimeUs(r.timeUs)) {
+  if (isU16(r.connection) && isPlainTimeUs(r.timeUs)) {
     writeTimeKey(w, r.timeUs);
     w.bytes(linkEntry(linkCache, r, linkBytes).bytes);
     return;

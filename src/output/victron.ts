@@ -4,7 +4,7 @@ import { registerText } from './registers.js';
 import { planRaw, scalarPlan, type ScalarPlan } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
-import { isoTimeUs, isPlainTimeUs, linkEntry, linkFieldsText, writeLinkFields, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
+import { isoTimeUs, isPlainTimeUs, isU16, linkEntry, linkFieldsText, writeLinkFields, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
 import type { LineWriter } from './writer.js';
 import { toHex as hex } from '../util/cursor.js';
 
@@ -283,8 +283,6 @@ function writePlainValueText(w: LineWriter, r: VictronRecord, plan: ScalarPlan |
   return true;
 }
 
-const isU16 = (n: number | undefined) => Number.isInteger(n) && n! >= 0 && n! < 0x1_0000;
-
 /**
  * How the record head of `r` ends (see recordHead), or undefined when its fields are not all there,
  * or are not what the decoder makes (opcodes, instances, registers, connection and ATT handles that
@@ -352,26 +350,20 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   if (end !== HeadEnd.Bytes) writeValueToBytesKey(w, r, end === HeadEnd.Raw);
   w.hex(r.bytes);
   const ranges = r.ranges;
-  if (ranges.length === 0) {
-    w.bytes(NO_RANGES);
-    if (r.handle) {
-      w.bytes(HANDLE);
-      w.numText(r.handle);
+  if (ranges.length === 0) w.bytes(NO_RANGES);
+  else {
+    for (let i = 0; i < ranges.length; i++) {
+      const g = ranges[i]!;
+      w.bytes(i ? NEXT_RANGE : FIRST_RANGE);
+      w.uint(g.frame);
+      w.bytes(START);
+      w.uint(g.start);
+      w.bytes(END);
+      w.uint(g.end);
     }
-    w.ascii('}\n');
-    return;
+    if (head !== undefined) return w.bytes(head.tail);
+    w.ascii('}]');
   }
-  for (let i = 0; i < ranges.length; i++) {
-    const g = ranges[i]!;
-    w.bytes(i ? NEXT_RANGE : FIRST_RANGE);
-    w.uint(g.frame);
-    w.bytes(START);
-    w.uint(g.start);
-    w.bytes(END);
-    w.uint(g.end);
-  }
-  if (head !== undefined) return w.bytes(head.tail);
-  w.ascii('}]');
   if (r.handle) {
     w.bytes(HANDLE);
     w.numText(r.handle);
