@@ -15,7 +15,8 @@
  */
 import type { HciRecord } from '../capture/types.js';
 import { HciPacketType } from '../capture/types.js';
-import { hciSites, type AttPdu, type ByteSite } from '../bluetooth/index.js';
+import { formatAddress, hciSites, type AttPdu, type ByteSite } from '../bluetooth/index.js';
+import { toHex } from '../util/cursor.js';
 import { parseMessage, readItem, type CborItem, type VictronRecord } from '../victron/index.js';
 import { decryptReadout, parseAdvertisingData, parseAdvertisingReports, parseVictronManufacturerData, VICTRON_COMPANY_ID } from '../adverts/index.js';
 import { SENSITIVE_BY_ID, SERIAL_PATTERN, type RegisterSecret } from './registers.js';
@@ -127,7 +128,7 @@ export class Locator {
     if (isFill(orig)) return;
     if (this.mode === 'learn') {
       this.standIns.reserve('address', orig);
-      if (sweep && !this.sweepAddresses.has(Buffer.from(orig).toString('hex'))) this.sweepAddresses.set(Buffer.from(orig).toString('hex'), what);
+      if (sweep && !this.sweepAddresses.has(toHex(orig))) this.sweepAddresses.set(toHex(orig), what);
       return;
     }
     this.write(segs, start, this.standIns.address(orig, what));
@@ -138,7 +139,7 @@ export class Locator {
     if (orig.length === 0 || isFill(orig)) return;
     if (this.mode === 'learn') {
       this.standIns.reserve('bytes', orig);
-      if (orig.length >= 8) this.sweepSecrets.set(Buffer.from(orig).toString('hex'), ['bytes', what]);
+      if (orig.length >= 8) this.sweepSecrets.set(toHex(orig), ['bytes', what]);
       return;
     }
     this.write(segs, start, this.standIns.bytes(orig, what));
@@ -151,8 +152,8 @@ export class Locator {
     if (n === 0) return;
     if (this.mode === 'learn') {
       this.standIns.reserve(serial ? 'serial' : 'text', orig);
-      if (serial) this.sweepSerials.set(Buffer.from(orig).toString('hex'), what);
-      else if (n >= 8) this.sweepSecrets.set(Buffer.from(orig).toString('hex'), ['text', what]);
+      if (serial) this.sweepSerials.set(toHex(orig), what);
+      else if (n >= 8) this.sweepSecrets.set(toHex(orig), ['text', what]);
       return;
     }
     this.write(segs, start, serial ? this.standIns.serial(orig, what) : this.standIns.text(orig, what));
@@ -166,7 +167,7 @@ export class Locator {
       for (const m of b.toString('latin1').matchAll(SERIAL_PATTERN)) {
         const s = Buffer.from(m[0], 'latin1');
         this.standIns.reserve('serial', s);
-        if (!this.sweepSerials.has(s.toString('hex'))) this.sweepSerials.set(s.toString('hex'), 'serial number in a name or text');
+        if (!this.sweepSerials.has(toHex(s))) this.sweepSerials.set(toHex(s), 'serial number in a name or text');
       }
       return;
     }
@@ -189,9 +190,8 @@ export class Locator {
       const le = Buffer.from(hex, 'hex');
       const s = Buffer.from(this.standIns.address(le, where));
       out.push([le, s], [Buffer.from(le).reverse(), Buffer.from(s).reverse()]);
-      const text = (x: Buffer) => [...x].reverse().map((v) => v.toString(16).padStart(2, '0')).join(':');
-      out.push([Buffer.from(text(le), 'latin1'), Buffer.from(text(s), 'latin1')]);
-      out.push([Buffer.from(text(le).toUpperCase(), 'latin1'), Buffer.from(text(s).toUpperCase(), 'latin1')]);
+      out.push([Buffer.from(formatAddress(le), 'latin1'), Buffer.from(formatAddress(s), 'latin1')]);
+      out.push([Buffer.from(formatAddress(le).toUpperCase(), 'latin1'), Buffer.from(formatAddress(s).toUpperCase(), 'latin1')]);
     }
     for (const [hex, where] of this.sweepSerials) {
       const o = Buffer.from(hex, 'hex');
@@ -428,7 +428,7 @@ export class Locator {
     else if (kind === 'address') {
       // ve_regs.h does not say the byte order: a value that is a known address reversed is mapped reversed.
       if (value.length !== 6 || isFill(value)) return this.secret(value, segs, 0, value.length, where);
-      const hex = Buffer.from(value).toString('hex');
+      const hex = toHex(value);
       if (this.mode === 'learn') this.registerAddresses.add(hex);
       else if (this.reversedAddresses.has(hex)) this.write(segs, 0, Uint8Array.from(this.standIns.address(Uint8Array.from(value).reverse(), where)).reverse());
       else this.address(value, segs, 0, where, true);

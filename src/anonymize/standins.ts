@@ -8,6 +8,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { formatAddress } from '../bluetooth/index.js';
+import { toHex } from '../util/cursor.js';
 
 export type SecretCategory = 'address' | 'serial' | 'text' | 'bytes';
 
@@ -48,23 +49,23 @@ export class StandIns {
   }
 
   private remember(category: SecretCategory, original: Uint8Array, where: string, make: (attempt: number) => Uint8Array, show: (b: Uint8Array) => string): Uint8Array {
-    const id = `${category}/${Buffer.from(original).toString('hex')}`;
+    const id = `${category}/${toHex(original)}`;
     const got = this.map.get(id);
     if (got) return got.bytes;
     this.originals.add(id);
     let bytes = make(0);
-    for (let attempt = 1; this.used.has(`${category}/${Buffer.from(bytes).toString('hex')}`) || this.originals.has(`${category}/${Buffer.from(bytes).toString('hex')}`); attempt++) {
+    for (let attempt = 1; this.used.has(`${category}/${toHex(bytes)}`) || this.originals.has(`${category}/${toHex(bytes)}`); attempt++) {
       if (attempt > 64) break; // a value space too small to avoid every clash (a 1-digit PIN): keep the last draw
       bytes = make(attempt);
     }
-    this.used.add(`${category}/${Buffer.from(bytes).toString('hex')}`);
+    this.used.add(`${category}/${toHex(bytes)}`);
     this.map.set(id, { category, original: show(original), standIn: show(bytes), where, bytes });
     return bytes;
   }
 
   /** Tells the generator an original exists (before stand-ins are drawn), so no stand-in equals it. */
   reserve(category: SecretCategory, original: Uint8Array): void {
-    this.originals.add(`${category}/${Buffer.from(original).toString('hex')}`);
+    this.originals.add(`${category}/${toHex(original)}`);
   }
 
   /**
@@ -123,20 +124,20 @@ export class StandIns {
 
   /** Binary secrets (keys): every byte replaced. */
   bytes(original: Uint8Array, where: string): Uint8Array {
-    return this.remember('bytes', original, where, (attempt) => Uint8Array.from(this.stream('bytes', original, attempt, original.length)), (b) => Buffer.from(b).toString('hex'));
+    return this.remember('bytes', original, where, (attempt) => Uint8Array.from(this.stream('bytes', original, attempt, original.length)), toHex);
   }
 
   isReserved(category: SecretCategory, original: Uint8Array): boolean {
-    return this.originals.has(`${category}/${Buffer.from(original).toString('hex')}`);
+    return this.originals.has(`${category}/${toHex(original)}`);
   }
 
   /** The stand-in of a known address, when this original has one. */
   knownAddress(le: Uint8Array): Uint8Array | undefined {
-    return this.map.get(`address/${Buffer.from(le).toString('hex')}`)?.bytes;
+    return this.map.get(`address/${toHex(le)}`)?.bytes;
   }
 
   knownSerial(original: Uint8Array): Uint8Array | undefined {
-    return this.map.get(`serial/${Buffer.from(original).toString('hex')}`)?.bytes;
+    return this.map.get(`serial/${toHex(original)}`)?.bytes;
   }
 
   entries(): MappingEntry[] {
