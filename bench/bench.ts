@@ -117,6 +117,8 @@ interface Run {
   cpuSeconds: number;
   maxRssMb: number;
   status: number | null;
+  /** Wall time of each run, in order (a median's spread: this machine's speed drifts over minutes). */
+  walls: number[];
 }
 
 /**
@@ -132,7 +134,7 @@ function timed(name: string, cmd: string, argv: string[]): Run {
   const lines = r.stderr.toString().trim().split('\n');
   const [sec, kb, user, sys] = lines[lines.length - 1]!.split(' ').map(Number);
   if (r.status !== 0 && !(name.startsWith('vgatt diff') && r.status === 1)) process.stderr.write(`${name} exited ${r.status}: ${lines.slice(-5).join('\n')}\n`);
-  return { name, seconds: sec!, cpuSeconds: user! + sys!, maxRssMb: kb! / 1024, status: r.status };
+  return { name, seconds: sec!, cpuSeconds: user! + sys!, maxRssMb: kb! / 1024, status: r.status, walls: [sec!] };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -163,7 +165,7 @@ function timedMedian(name: string, cmd: string, argv: string[]): Run {
 
 /** Runs of one command as one: median wall and CPU time, the largest peak RSS. */
 function medianRun(runs: Run[]): Run {
-  return { name: runs[0]!.name, seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)), maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)), status: runs.find((r) => r.status !== 0)?.status ?? 0 };
+  return { name: runs[0]!.name, seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)), maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)), status: runs.find((r) => r.status !== 0)?.status ?? 0, walls: runs.flatMap((r) => r.walls) };
 }
 
 /** The vgatt commands timed on one capture, as [name, argv]. Runs the compiled CLI (`npm run bench` builds first). */
@@ -181,10 +183,10 @@ function vgattCommands(file: string): [string, string[]][] {
 
 function printTable(title: string, tshark: Run, runs: Run[]): void {
   console.log(title);
-  console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'cpu s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12), 'by cpu'.padStart(8)].join('  '));
+  console.log(['command'.padEnd(30), 'wall s'.padStart(8), 'cpu s'.padStart(8), 'peak MB'.padStart(8), 'tshark/this'.padStart(12), 'by cpu'.padStart(8), '  each run, wall s'].join('  '));
   for (const r of [tshark, ...runs]) {
     const ratio = (a: number, b: number) => (a / Math.max(b, 0.01)).toFixed(1) + 'x';
-    console.log([r.name.padEnd(30), r.seconds.toFixed(2).padStart(8), r.cpuSeconds.toFixed(2).padStart(8), r.maxRssMb.toFixed(0).padStart(8), ratio(tshark.seconds, r.seconds).padStart(12), ratio(tshark.cpuSeconds, r.cpuSeconds).padStart(8)].join('  '));
+    console.log([r.name.padEnd(30), r.seconds.toFixed(2).padStart(8), r.cpuSeconds.toFixed(2).padStart(8), r.maxRssMb.toFixed(0).padStart(8), ratio(tshark.seconds, r.seconds).padStart(12), ratio(tshark.cpuSeconds, r.cpuSeconds).padStart(8), '  ' + r.walls.map((w) => w.toFixed(2)).join(' ')].join('  '));
   }
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPU(s)`);
 }
