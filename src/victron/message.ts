@@ -299,48 +299,66 @@ function interpret(m: VictronMessageBody): void {
 /** End offset of the last smallUint() read (a module variable instead of a tuple: no allocation). */
 let uintEnd = 0;
 
-/** Small unsigned integer head at `p` (values < 2^32), or -1 when not that simple or not all there. */
+/** smallUint(): the head is a small unsigned integer's, but the buffer ends inside it (or before it). */
+const CUT = -2;
+
+/** Small unsigned integer head at `p` (values < 2^32); -1 when not that simple, {@link CUT} when not all there. */
 function smallUint(buf: Uint8Array, p: number): number {
   const b = buf[p];
-  if (b === undefined || b > 0x1a) return -1;
+  if (b === undefined) return CUT;
+  if (b > 0x1a) return -1;
   if (b < 0x18) {
     uintEnd = p + 1;
     return b;
   }
   if (b === 0x18) {
-    if (p + 1 >= buf.length) return -1;
+    if (p + 1 >= buf.length) return CUT;
     uintEnd = p + 2;
     return buf[p + 1]!;
   }
   if (b === 0x19) {
-    if (p + 2 >= buf.length) return -1;
+    if (p + 2 >= buf.length) return CUT;
     uintEnd = p + 3;
     return (buf[p + 1]! << 8) | buf[p + 2]!;
   }
-  if (p + 4 >= buf.length) return -1;
+  if (p + 4 >= buf.length) return CUT;
   uintEnd = p + 5;
   return ((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!);
 }
 
-/** The bulk of a capture is 0x08 value messages: read the clean ones without the general item reader. */
+const NEED_MORE: ParseResult = { ok: false, needMore: true };
+
+/**
+ * What the general path answers for a clean message the buffer ends in: the parameter item that
+ * starts at `at` is cut (none when the buffer ends just before it). A message cut by a piece's end
+ * is common (a get values written over two pieces): answered without reading its items.
+ */
+function cutAt(buf: Uint8Array, at: number): ParseResult {
+  return at >= buf.length ? NEED_MORE : { ok: false, needMore: true, at };
+}
+
+/** The bulk of a capture is 0x08 value messages: read the clean ones (whole or cut) without the general item reader. */
 function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   const inst = smallUint(buf, offset + 1);
+  if (inst === CUT) return cutAt(buf, offset + 1);
   if (inst < 0 || inst > 0xffff) return undefined;
   const instEnd = uintEnd;
   const reg = smallUint(buf, instEnd);
+  if (reg === CUT) return cutAt(buf, instEnd);
   if (reg < 0 || reg > 0xffff) return undefined;
   const regEnd = uintEnd;
   const hb = buf[regEnd];
-  if (hb === undefined || hb < 0x40 || hb > 0x58) return undefined;
+  if (hb === undefined) return NEED_MORE;
+  if (hb < 0x40 || hb > 0x58) return undefined;
   let len = hb - 0x40;
   let start = regEnd + 1;
   if (hb === 0x58) {
-    if (start >= buf.length) return undefined;
+    if (start >= buf.length) return cutAt(buf, regEnd);
     len = buf[start]!;
     start++;
   }
   const end = start + len;
-  if (end > buf.length) return undefined;
+  if (end > buf.length) return cutAt(buf, regEnd);
   return { ok: true, message: new ValueMessage(inst, reg, buf.subarray(start, end), offset, instEnd, regEnd, start), end };
 }
 
@@ -379,20 +397,23 @@ class ValueMessage implements VictronMessageBody {
 }
 
 /**
- * A clean 0x05 get values of small definite parts (`05 inst 8n reg...`, what the app writes): read
- * without the general item reader; undefined for anything else (the general path decides).
+ * A clean 0x05 get values of small definite parts (`05 inst 8n reg...`, what the app writes), whole or
+ * cut: read without the general item reader; undefined for anything else (the general path decides).
  */
 function fastGetValues(buf: Uint8Array, offset: number): ParseResult | undefined {
   const inst = smallUint(buf, offset + 1);
+  if (inst === CUT) return cutAt(buf, offset + 1);
   if (inst < 0 || inst > 0xffff) return undefined;
-  let p = uintEnd;
-  const hb = buf[p];
-  if (hb === undefined || hb < 0x80 || hb > 0x97) return undefined;
+  const list = uintEnd;
+  const hb = buf[list];
+  if (hb === undefined) return NEED_MORE;
+  if (hb < 0x80 || hb > 0x97) return undefined;
   const n = hb - 0x80;
-  p++;
+  let p = list + 1;
   const registers: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const reg = smallUint(buf, p);
+    if (reg === CUT) return cutAt(buf, list);
     if (reg < 0 || reg > 0xffff) return undefined;
     registers[i] = reg;
     p = uintEnd;
@@ -429,7 +450,7 @@ class GetValuesMessage implements VictronMessageBody {
  */
 export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
   const b0 = buf[offset];
-  if (b0 === undefined) return { ok: false, needMore: true };
+  if (b0 === undefined) return NEED_MORE;
   // The bulk of a capture: values and get values, read without the general item reader when clean.
   if (b0 === 0x08) {
     const fast = fastValue(buf, offset);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
+import { readItem } from '../../src/victron/cbor.js';
 import { isKnownOpcode, OPCODES, parseMessage, type ParseResult, type VictronMessageBody } from '../../src/victron/message.js';
 import { fromHex, toHex } from '../../src/util/cursor.js';
 
@@ -196,6 +197,29 @@ test('every proper prefix of a message needs more bytes', () => {
     }
     const r = parseMessage(b, 0);
     assert.ok(r.ok && r.end === b.length && r.message.shapeOk && r.message.problems.length === 0, hex);
+  }
+});
+
+test('a value or get values cut anywhere waits in the parameter the item reader says (at: its first byte)', () => {
+  const cases = ['08 03 19ed8d 42 2f05', '08 1a00010000 18 ff 58 22' + '00'.repeat(34), '08 19ffff 00 40', '05 03 81 19ed8d', '05 1a00001000 84 00 18 20 19 0100 1a0000ffff', '05 00 80'];
+  for (const hex of cases.map(clean)) {
+    // Behind other bytes too: offsets are the buffer's.
+    const b = fromHex('0a03' + hex);
+    const kinds = OPCODES[b[2]!]!.params;
+    for (let n = 3; n < b.length; n++) {
+      const cut = b.subarray(0, n);
+      let pos = 3;
+      let expected: ParseResult = { ok: false, needMore: true };
+      for (let i = 0; i < kinds && pos < n; i++) {
+        const it = readItem(cut, pos);
+        if (!it.ok) {
+          expected = { ok: false, needMore: true, at: pos };
+          break;
+        }
+        pos = it.end;
+      }
+      assert.deepEqual(parseMessage(cut, 2), expected, `${hex} cut at ${n - 2}`);
+    }
   }
 });
 
