@@ -5,6 +5,7 @@
  * by "continuing" fragments (01) until the L2CAP basic header's length is reached.
  */
 import type { HciDirection } from '../capture/types.js';
+import { slabAlloc } from '../util/slab.js';
 
 export interface L2capFrame {
   connection: number;
@@ -116,30 +117,11 @@ function aclKey(adapter: number, connection: number, direction: number): number 
   return (adapter * 0x1000 + connection) * 4 + direction;
 }
 
-/**
- * Reassembled frames are cut from shared slabs: a typed array of its own above 64 bytes has its own
- * off-heap store, slow to make and to free (a third of the reassembler's time on a capture of long
- * notifications). A slab lives as long as a frame in it; a file chunk, which single-fragment frames
- * are views of, holds more.
- */
-const SLAB_SIZE = 1 << 13;
-let slab = new ArrayBuffer(0);
-let slabUsed = 0;
-
-function alloc(n: number): Uint8Array {
-  if (n > SLAB_SIZE >> 2) return new Uint8Array(n);
-  if (slabUsed + n > slab.byteLength) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab, slabUsed, n);
-  slabUsed += n;
-  return out;
-}
-
 /** The bytes of `parts` (`total` in all) from offset `skip` on (skip <= parts[0].length). */
 function concatFrom(parts: Uint8Array[], skip: number, total: number): Uint8Array {
-  const out = alloc(total - skip);
+  // A store per frame was a third of the reassembler's time on a capture of long notifications. A file
+  // chunk, which single-fragment frames are views of, holds more than a slab.
+  const out = slabAlloc(total - skip);
   let o = -skip;
   for (const part of parts) {
     if (o < 0) out.set(part.subarray(-o), 0);

@@ -34,6 +34,7 @@
  * - Memory is bounded: a stream buffering more than {@link MAX_PENDING} bytes without a message
  *   emits them as unknown.
  */
+import { slabAlloc } from '../util/slab.js';
 import { ItemScanner } from './cbor.js';
 import { isKnownOpcode, parseMessage, type ParseResult, type VictronMessageBody } from './message.js';
 
@@ -160,7 +161,8 @@ class StreamBuffer {
     let next: Uint8Array;
     if (this.buf.length === 0) next = p.bytes; // nothing pending: parse the piece in place
     else {
-      next = new Uint8Array(this.buf.length + p.bytes.length);
+      // From a slab: a message cut by a piece's end is common, and views of a small array of its own are slow.
+      next = slabAlloc(this.buf.length + p.bytes.length);
       next.set(this.buf);
       next.set(p.bytes, this.buf.length);
     }
