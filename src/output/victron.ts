@@ -217,10 +217,6 @@ interface RecordHead {
   unit: string | undefined;
   profile: string | undefined;
   bytes: Buffer;
-  /** The handle `tail` was made for. */
-  handle: number;
-  /** `}],"handle":39}` and the newline: how a record with ranges ends. */
-  tail: Buffer;
 }
 interface LinkHeads extends LinkKey {
   /** linkFieldsText() of the link. */
@@ -231,12 +227,10 @@ interface LinkHeads extends LinkKey {
 const linkHeads = (r: LinkFields): LinkHeads => ({ session: r.session, device: r.device, direction: r.direction, link: linkFieldsText(r), heads: new Map() });
 /**
  * The records of one link and register repeat everything from the time's `Z"` to the register's name
- * (the unit, profile and bytes key too, in a get values), and their end after the ranges: both are
- * encoded once (a capture has a few hundred such heads) and written in one copy each (issue 11).
+ * (the unit, profile and bytes key too, in a get values): encoded once (a capture has a few hundred
+ * such heads) and written in one copy (issue 11).
  */
 const headCache = new Map<number, LinkHeads>();
-
-const tailText = (handle: number) => (handle ? `}],"handle":${handle}}\n` : '}]}\n');
 
 function recordHead(r: VictronRecord & { type: number; typeName: string; instance: number; register: number; registerName: string }, end: HeadEnd): RecordHead {
   const link = linkEntry(headCache, r, linkHeads);
@@ -246,11 +240,8 @@ function recordHead(r: VictronRecord & { type: number; typeName: string; instanc
     if (link.heads.size >= 4096) link.heads.clear();
     const rest = end === HeadEnd.Raw ? ',"raw":"' : end === HeadEnd.Bytes ? unitProfileText(r.unit, r.profile) + ',"bytes":"' : '';
     const text = `${link.link},"type":${r.type},"typeName":${q(r.typeName)},"instance":${r.instance},"register":${r.register},"registerName":${q(r.registerName)}${rest}`;
-    e = { typeName: r.typeName, instance: r.instance, registerName: r.registerName, unit: r.unit, profile: r.profile, bytes: Buffer.from(text, 'utf8'), handle: r.handle, tail: Buffer.from(tailText(r.handle), 'latin1') };
+    e = { typeName: r.typeName, instance: r.instance, registerName: r.registerName, unit: r.unit, profile: r.profile, bytes: Buffer.from(text, 'utf8') };
     link.heads.set(key, e);
-  } else if (e.handle !== r.handle) {
-    e.handle = r.handle;
-    e.tail = Buffer.from(tailText(r.handle), 'latin1');
   }
   return e;
 }
@@ -285,11 +276,11 @@ function writePlainValueText(w: LineWriter, r: VictronRecord, plan: ScalarPlan |
 
 /**
  * How the record head of `r` ends (see recordHead), or undefined when its fields are not all there,
- * or are not what the decoder makes (opcodes, instances, registers, connection and ATT handles that
+ * or are not what the decoder makes (opcodes, instances, registers and connection handles that
  * fit 16 bits, times in whole microseconds): such records are written field by field.
  */
 function headEnd(r: VictronRecord): HeadEnd | undefined {
-  if (r.typeName === undefined || r.registerName === undefined || !isU16(r.type) || r.type! >= 32 || !isU16(r.instance) || !isU16(r.register) || !isU16(r.connection) || !isU16(r.handle) || !isPlainTimeUs(r.timeUs)) return undefined;
+  if (r.typeName === undefined || r.registerName === undefined || !isU16(r.type) || r.type! >= 32 || !isU16(r.instance) || !isU16(r.register) || !isU16(r.connection) || !isPlainTimeUs(r.timeUs)) return undefined;
   if (r.raw) return HeadEnd.Raw;
   const bare = r.value === undefined && r.request === undefined && r.response === undefined && r.latencyMs === undefined && r.answered === undefined && r.reason === undefined && r.problem === undefined && victronText(r) === undefined;
   return bare ? HeadEnd.Bytes : HeadEnd.Name;
@@ -313,11 +304,9 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   }
   w.byte(0x5d);
   const end = headEnd(r);
-  let head: RecordHead | undefined;
   if (end !== undefined) {
-    head = recordHead(r as Parameters<typeof recordHead>[0], end);
     writeTimeKey(w, r.timeUs);
-    w.bytes(head.bytes);
+    w.bytes(recordHead(r as Parameters<typeof recordHead>[0], end).bytes);
   } else {
     writeLinkFields(w, r);
     if (r.type !== undefined && r.typeName !== undefined && r.instance !== undefined && Number.isInteger(r.instance)) w.bytes(typeFields(r.type, r.typeName, r.instance));
@@ -352,16 +341,18 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
   const ranges = r.ranges;
   if (ranges.length === 0) w.bytes(NO_RANGES);
   else {
-    for (let i = 0; i < ranges.length; i++) {
+    const last = ranges.length - 1;
+    for (let i = 0; i <= last; i++) {
       const g = ranges[i]!;
       w.bytes(i ? NEXT_RANGE : FIRST_RANGE);
       w.uint(g.frame);
+      // Offsets 0 to 255 and handles below 2^15 (keys stay small integers): the record's end in one copy.
+      if (i === last && (g.start & 255) === g.start && (g.end & 255) === g.end && (r.handle & 0x7fff) === r.handle) return w.bytes(recordEnd(g.start, g.end, r.handle));
       w.bytes(START);
       w.uint(g.start);
       w.bytes(END);
       w.uint(g.end);
     }
-    if (head !== undefined) return w.bytes(head.tail);
     w.ascii('}]');
   }
   if (r.handle) {
@@ -369,6 +360,23 @@ export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
     w.numText(r.handle);
   }
   w.ascii('}\n'); // the record's end and the line's
+}
+
+/**
+ * `,"start":S,"end":E}],"handle":H}` and the newline, by H * 65536 + S * 256 + E: how most records
+ * end (a capture has a few dozen such ends). Bounded: cleared at 4,096.
+ */
+const RECORD_ENDS = new Map<number, Buffer>();
+
+function recordEnd(start: number, end: number, handle: number): Buffer {
+  const key = handle * 65536 + start * 256 + end;
+  let e = RECORD_ENDS.get(key);
+  if (e === undefined) {
+    if (RECORD_ENDS.size >= 4096) RECORD_ENDS.clear();
+    e = Buffer.from(`,"start":${start},"end":${end}}]${handle ? `,"handle":${handle}` : ''}}\n`, 'latin1');
+    RECORD_ENDS.set(key, e);
+  }
+  return e;
 }
 
 /** The fields of `r` from its raw bytes (after their key when `rawKeyWritten`) to the key of its bytes: `,"bytes":"`. */
