@@ -44,6 +44,8 @@ export interface Piece {
   frame: number;
   timeUs: number;
   role: 'data' | 'lastData';
+  /** `[frame]`, when the caller has that array already (records of the piece share it): made when absent. */
+  frames?: number[];
 }
 
 /** Where a record's bytes came from: `start`/`end` index the piece's ATT value of frame `frame`. */
@@ -105,6 +107,9 @@ interface Segment {
   frames: number[];
 }
 
+/** Segments kept for reuse by a stream (a piece is a segment: no object per piece). */
+const SPARE_SEGMENTS = 8;
+
 /** A stream that buffers more than this without a message is garbage: shown as unknown and dropped. */
 export const MAX_PENDING = 64 * 1024;
 
@@ -156,6 +161,8 @@ class StreamBuffer {
   weakEnd = 0;
   /** What locate() fills for each record. */
   private readonly at: Provenance = { bytes: EMPTY, frames: [], ranges: [], frame: 0, timeUs: 0 };
+  /** Segments dropped, for append() to take again. */
+  private readonly spare: Segment[] = [];
 
   append(p: Piece): void {
     let next: Uint8Array;
@@ -166,8 +173,26 @@ class StreamBuffer {
       next.set(this.buf);
       next.set(p.bytes, this.buf.length);
     }
-    this.segments.push({ start: this.buf.length, length: p.bytes.length, frame: p.frame, timeUs: p.timeUs, pieceOffset: 0, frames: [p.frame] });
+    const s = this.spare.pop() ?? { start: 0, length: 0, frame: 0, timeUs: 0, pieceOffset: 0, frames: [] };
+    s.start = this.buf.length;
+    s.length = p.bytes.length;
+    s.frame = p.frame;
+    s.timeUs = p.timeUs;
+    s.pieceOffset = 0;
+    s.frames = p.frames ?? [p.frame];
+    this.segments.push(s);
     this.buf = next;
+  }
+
+  /** Drops the first `n` segments (kept for reuse). */
+  dropSegments(n: number): void {
+    const segments = this.segments;
+    const all = n === segments.length;
+    // pop and shift, not `length = 0` or splice (a runtime call, an array of what it removed).
+    for (let i = 0; i < n; i++) {
+      const s = all ? segments.pop()! : segments.shift()!;
+      if (this.spare.length < SPARE_SEGMENTS) this.spare.push(s);
+    }
   }
 
   /**
@@ -233,8 +258,7 @@ class StreamBuffer {
       s.length -= cut;
       s.pieceOffset += cut;
     }
-    if (drop === this.segments.length) while (this.segments.length > 0) this.segments.pop(); // not `length = 0` (a runtime call)
-    else if (drop) this.segments.splice(0, drop);
+    this.dropSegments(drop);
     if (this.wait && this.wait.msg < this.base) this.wait = undefined;
     if (this.chain && this.chain.p < this.base) this.chain = undefined;
     if (this.weak && this.weak.p < this.base) this.weak = undefined;
@@ -370,7 +394,7 @@ export class TransferReassembler {
       sb.reason = 'continues bytes dropped as unknown';
     }
     // An emptied buffer stays for the stream's next piece (flush() drops it): no Map churn per piece.
-    if (sb.buf.length === 0) while (sb.segments.length > 0) sb.segments.pop(); // an empty piece holds nothing that waits
+    if (sb.buf.length === 0) sb.dropSegments(sb.segments.length); // an empty piece holds nothing that waits
   }
 
   private drain(sb: StreamBuffer, sink: StreamSink, final: boolean): void {
