@@ -224,13 +224,23 @@ class StreamBuffer {
     at.frame = s.frame;
     at.timeUs = s.timeUs;
     const first: PieceRange = { frame: s.frame, start: s.pieceOffset + a - s.start, end: s.pieceOffset + Math.min(b, s.start + s.length) - s.start };
-    at.ranges = [first];
     // The common case, bytes of one piece: no loop.
     if (b <= s.start + s.length) {
       at.frames = s.frames;
+      at.ranges = [first];
+      return at;
+    }
+    // Bytes of two pieces (a message cut by a piece's end): arrays made to size, not grown by push.
+    const next = segments[i + 1]!;
+    if (next.length > 0 && b <= next.start + next.length) {
+      at.frames = next.frame === s.frame ? s.frames : [s.frame, next.frame];
+      at.ranges = [first, { frame: next.frame, start: next.pieceOffset, end: next.pieceOffset + b - next.start }];
+      at.frame = next.frame;
+      at.timeUs = next.timeUs;
       return at;
     }
     at.frames = [s.frame];
+    at.ranges = [first];
     for (i++; i < segments.length; i++) {
       s = segments[i]!;
       if (s.start >= b) break;
@@ -242,6 +252,7 @@ class StreamBuffer {
     }
     return at;
   }
+
 
   consume(n: number): void {
     // All of it (a whole transfer, the common case): nothing to cut, and the last piece is released.
