@@ -36,7 +36,7 @@
  */
 import { slabAlloc } from '../util/slab.js';
 import { ItemScanner } from './cbor.js';
-import { isKnownOpcode, parseMessage, type ParseResult, type VictronMessageBody } from './message.js';
+import { isKnownOpcode, NEED_MORE, parseFrame, type FrameOutcome, type ParseFailure, type VictronMessageBody } from './message.js';
 
 export interface Piece {
   /** The ATT value. */
@@ -113,8 +113,6 @@ const SPARE_SEGMENTS = 8;
 /** A stream that buffers more than this without a message is garbage: shown as unknown and dropped. */
 export const MAX_PENDING = 64 * 1024;
 
-const NEED_MORE: ParseResult = { ok: false, needMore: true };
-
 /**
  * A message waiting with fewer bytes than this is parsed again on the next piece instead of
  * scanned on: cheaper than an ItemScanner for the common message cut by a piece's end, and still
@@ -140,7 +138,7 @@ interface ChainState {
 /** Shared by every empty buffer: consuming all pending bytes allocates nothing. */
 const EMPTY = new Uint8Array(0);
 
-class StreamBuffer {
+class StreamBuffer implements FrameOutcome {
   buf: Uint8Array = EMPTY;
   segments: Segment[] = [];
   /** Absolute stream position of buf[0]: the memos below are kept in absolute positions. */
@@ -159,6 +157,9 @@ class StreamBuffer {
   weak: { p: number; end: number } | undefined;
   /** Set by chainFrom for a 'weak' chain: where its damage starts (absolute). */
   weakEnd = 0;
+  /** After parse(): the end of the message it returned, or why it returned none. */
+  end = 0;
+  failure: ParseFailure = NEED_MORE;
   /** What locate() fills for each record. */
   private readonly at: Provenance = { bytes: EMPTY, frames: [], ranges: [], frame: 0, timeUs: 0 };
   /** Segments dropped, for append() to take again. */
@@ -196,20 +197,27 @@ class StreamBuffer {
   }
 
   /**
-   * parseMessage at `off`, except that a message known to wait for one growing item answers
-   * "need more" from the item's resumed scan: waiting costs time linear in the bytes, not quadratic.
+   * The message at `off` (its end in `end`), or undefined (why in `failure`), as parseFrame, except
+   * that a message known to wait for one growing item answers "need more" from the item's resumed
+   * scan: waiting costs time linear in the bytes, not quadratic.
    */
-  parse(off: number): ParseResult {
+  parse(off: number): VictronMessageBody | undefined {
     const abs = this.base + off;
     if (this.wait?.msg === abs) {
       const s = this.wait.scanner.resume(this.buf, this.base);
-      if (!s.done && s.needMore) return NEED_MORE;
+      if (!s.done && s.needMore) {
+        this.failure = NEED_MORE;
+        return undefined;
+      }
       this.wait = undefined;
     }
     fullParses++;
-    const r = parseMessage(this.buf, off);
-    if (!r.ok && r.needMore && r.at !== undefined && this.buf.length - off >= SCAN_FROM) this.wait = { msg: abs, scanner: new ItemScanner(this.base + r.at) };
-    return r;
+    const m = parseFrame(this.buf, off, this);
+    if (m === undefined) {
+      const f = this.failure;
+      if (f.needMore && f.at !== undefined && this.buf.length - off >= SCAN_FROM) this.wait = { msg: abs, scanner: new ItemScanner(this.base + f.at) };
+    }
+    return m;
   }
 
   /** The provenance of bytes [a, b) of the buffer (a < b), in `at`: one object reused for every record. */
@@ -323,17 +331,17 @@ function chainFrom(sb: StreamBuffer, p: number, final: boolean, strongAtEnd = fa
       continue;
     }
     if (!isKnownOpcode(buf[q])) return damaged();
-    const r = sb.parse(q);
-    if (!r.ok) {
-      if (!r.needMore) return damaged();
+    const m = sb.parse(q);
+    if (m === undefined) {
+      if (!sb.failure.needMore) return damaged();
       if (strongAtEnd && !strong) return 'bad';
       sb.chain = { p: sb.base + p, q: sb.base + q, n, bytes, strong };
       return 'pending';
     }
-    if (!r.message.shapeOk) return damaged();
-    if (r.end - q >= 3) strong = true;
-    bytes += r.end - q;
-    q = r.end;
+    if (!m.shapeOk) return damaged();
+    if (sb.end - q >= 3) strong = true;
+    bytes += sb.end - q;
+    q = sb.end;
     if (++n >= RESYNC_CHAIN) return 'clean';
   }
   if (strong || (final && !strongAtEnd)) return 'clean';
@@ -414,7 +422,8 @@ export class TransferReassembler {
       if (!sb.resync) {
         // Messages and padding from the front, the buffer cut once after them (not once per message).
         let at = 0;
-        let r: ParseResult = NEED_MORE;
+        // The message that stopped the loop (a shape problem), if any: else the reason is sb.failure.
+        let m: VictronMessageBody | undefined;
         while (at < buf.length) {
           if (buf[at] === 0xff) {
             let n = at + 1;
@@ -423,17 +432,22 @@ export class TransferReassembler {
             at = n;
             continue;
           }
-          r = sb.parse(at);
-          if (!r.ok || !r.message.shapeOk) break;
-          sink.message(r.message, sb.locate(at, r.end));
-          at = r.end;
+          m = sb.parse(at);
+          if (m === undefined || !m.shapeOk) break;
+          const end = sb.end;
+          sink.message(m, sb.locate(at, end));
+          at = end;
+          m = undefined;
         }
         sb.consume(at);
-        if (at === buf.length || (!r.ok && r.needMore)) return;
+        const f = sb.failure;
+        if (at === buf.length) return;
+        if (m !== undefined) sb.reason = `${m.typeName}: ${m.problems.join('; ')}`;
+        else if (f.needMore) return;
+        else sb.reason = f.error.replace(/ at offset \d+/, '');
         // Not a message here: the bytes are unknown up to where messages (or padding) frame again.
         sb.resync = true;
         sb.scanFrom = sb.base + 1;
-        sb.reason = r.ok ? `${r.message.typeName}: ${r.message.problems.join('; ')}` : r.error.replace(/ at offset \d+/, '');
       }
       const p = resyncPoint(sb, final);
       if (p < 0) return;
