@@ -172,7 +172,7 @@ function isVictronPiece(v: Uint8Array): boolean {
 export class VictronDecoder {
   private streams = new TransferReassembler();
   /** Reused for every piece (the reassembler keeps none). */
-  private piece: Piece = { bytes: new Uint8Array(0), frame: 0, timeUs: 0, role: 'data', frames: undefined };
+  private piece: Piece = { bytes: new Uint8Array(0), frame: 0, timeUs: 0, role: 'data' };
   /** The connection, direction, handle and output of the stream being fed or flushed: where `sink` puts its records. */
   private to = { c: undefined as ConnState | undefined, direction: 'host-to-device' as LinkDirection, handle: 0, out: [] as VictronRecord[] };
   /** Makes records straight from the streams' output (no intermediate object per message). */
@@ -389,8 +389,6 @@ export class VictronDecoder {
     piece.frame = pdu.frame;
     piece.timeUs = pdu.timeUs;
     piece.role = role === 'lastData' ? 'lastData' : 'data';
-    // A PDU of one ACL fragment has the piece's `[frame]` already.
-    piece.frames = pdu.frames.length === 1 && pdu.frames[0] === pdu.frame ? pdu.frames : undefined;
     this.streams.pushTo(stream, piece, this.sinkTo(c, pdu.direction, pdu.handle, out));
     return out;
   }

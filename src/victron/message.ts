@@ -104,15 +104,6 @@ export type ParseResult =
       opcode?: number;
     };
 
-/** A parse that found no message: the buffer ends inside one, or why the bytes are not one. */
-export type ParseFailure = Extract<ParseResult, { ok: false }>;
-
-/** Where parseFrame() says how it went: the end of the message it returned, or why it returned none. */
-export interface FrameOutcome {
-  end: number;
-  failure: ParseFailure;
-}
-
 const hex2 = (b: number) => b.toString(16).padStart(2, '0');
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -335,44 +326,40 @@ function smallUint(buf: Uint8Array, p: number): number {
   return ((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!);
 }
 
-/** Need more bytes (shared: never changed). */
-export const NEED_MORE: ParseFailure = { ok: false, needMore: true };
+const NEED_MORE: ParseResult = { ok: false, needMore: true };
 
 /**
- * What the general path answers for a clean message the buffer ends in, into `out`: the parameter
- * item that starts at `at` is cut (none when the buffer ends just before it). A message cut by a
- * piece's end is common (a get values written over two pieces): answered without reading its items.
- * Null: what the fast paths return for it.
+ * What the general path answers for a clean message the buffer ends in: the parameter item that
+ * starts at `at` is cut (none when the buffer ends just before it). A message cut by a piece's end
+ * is common (a get values written over two pieces): answered without reading its items.
  */
-function cutAt(buf: Uint8Array, at: number, out: FrameOutcome): null {
-  out.failure = at >= buf.length ? NEED_MORE : { ok: false, needMore: true, at };
-  return null;
+function cutAt(buf: Uint8Array, at: number): ParseResult {
+  return at >= buf.length ? NEED_MORE : { ok: false, needMore: true, at };
 }
 
 /** The bulk of a capture is 0x08 value messages: read the clean ones (whole or cut) without the general item reader. */
-function fastValue(buf: Uint8Array, offset: number, out: FrameOutcome): VictronMessageBody | null | undefined {
+function fastValue(buf: Uint8Array, offset: number): ParseResult | undefined {
   const inst = smallUint(buf, offset + 1);
-  if (inst === CUT) return cutAt(buf, offset + 1, out);
+  if (inst === CUT) return cutAt(buf, offset + 1);
   if (inst < 0 || inst > 0xffff) return undefined;
   const instEnd = uintEnd;
   const reg = smallUint(buf, instEnd);
-  if (reg === CUT) return cutAt(buf, instEnd, out);
+  if (reg === CUT) return cutAt(buf, instEnd);
   if (reg < 0 || reg > 0xffff) return undefined;
   const regEnd = uintEnd;
   const hb = buf[regEnd];
-  if (hb === undefined) return cutAt(buf, regEnd, out);
+  if (hb === undefined) return NEED_MORE;
   if (hb < 0x40 || hb > 0x58) return undefined;
   let len = hb - 0x40;
   let start = regEnd + 1;
   if (hb === 0x58) {
-    if (start >= buf.length) return cutAt(buf, regEnd, out);
+    if (start >= buf.length) return cutAt(buf, regEnd);
     len = buf[start]!;
     start++;
   }
   const end = start + len;
-  if (end > buf.length) return cutAt(buf, regEnd, out);
-  out.end = end;
-  return new ValueMessage(inst, reg, buf.subarray(start, end), offset, instEnd, regEnd, start);
+  if (end > buf.length) return cutAt(buf, regEnd);
+  return { ok: true, message: new ValueMessage(inst, reg, buf.subarray(start, end), offset, instEnd, regEnd, start), end };
 }
 
 /** The problems of a clean message read by fastValue: none, and never added to (one shared array). */
@@ -413,26 +400,25 @@ class ValueMessage implements VictronMessageBody {
  * A clean 0x05 get values of small definite parts (`05 inst 8n reg...`, what the app writes), whole or
  * cut: read without the general item reader; undefined for anything else (the general path decides).
  */
-function fastGetValues(buf: Uint8Array, offset: number, out: FrameOutcome): VictronMessageBody | null | undefined {
+function fastGetValues(buf: Uint8Array, offset: number): ParseResult | undefined {
   const inst = smallUint(buf, offset + 1);
-  if (inst === CUT) return cutAt(buf, offset + 1, out);
+  if (inst === CUT) return cutAt(buf, offset + 1);
   if (inst < 0 || inst > 0xffff) return undefined;
   const list = uintEnd;
   const hb = buf[list];
-  if (hb === undefined) return cutAt(buf, list, out);
+  if (hb === undefined) return NEED_MORE;
   if (hb < 0x80 || hb > 0x97) return undefined;
   const n = hb - 0x80;
   let p = list + 1;
   const registers: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const reg = smallUint(buf, p);
-    if (reg === CUT) return cutAt(buf, list, out);
+    if (reg === CUT) return cutAt(buf, list);
     if (reg < 0 || reg > 0xffff) return undefined;
     registers[i] = reg;
     p = uintEnd;
   }
-  out.end = p;
-  return new GetValuesMessage(inst, registers, buf, offset);
+  return { ok: true, message: new GetValuesMessage(inst, registers, buf, offset), end: p };
 }
 
 /** A clean 0x05 read by fastGetValues; its parameter items are read again (by the general path) only when asked for. */
@@ -449,7 +435,8 @@ class GetValuesMessage implements VictronMessageBody {
   ) {}
 
   get params(): CborItem[] {
-    return parseItems(this.buf, this.at, 0x05, OPCODES[0x05]!, { end: 0, failure: NEED_MORE })?.params ?? [];
+    const r = parseItems(this.buf, this.at, 0x05, OPCODES[0x05]!);
+    return r.ok ? r.message.params : [];
   }
 }
 
@@ -462,62 +449,44 @@ class GetValuesMessage implements VictronMessageBody {
  * Never throws.
  */
 export function parseMessage(buf: Uint8Array, offset: number): ParseResult {
-  const m = parseFrame(buf, offset, outcome);
-  return m === undefined ? outcome.failure : { ok: true, message: m, end: outcome.end };
-}
-
-/** Where parseMessage() has parseFrame() put how it went. */
-const outcome: FrameOutcome = { end: 0, failure: NEED_MORE };
-
-/**
- * parseMessage() without a result object per message (the stream's hot loop): the message, its
- * end in `out.end`; or undefined, with the reason in `out.failure`.
- */
-export function parseFrame(buf: Uint8Array, offset: number, out: FrameOutcome): VictronMessageBody | undefined {
   const b0 = buf[offset];
-  if (b0 === undefined) {
-    out.failure = NEED_MORE;
-    return undefined;
-  }
+  if (b0 === undefined) return NEED_MORE;
   // The bulk of a capture: values and get values, read without the general item reader when clean.
-  if (b0 === 0x08 || b0 === 0x05) {
-    const fast = b0 === 0x08 ? fastValue(buf, offset, out) : fastGetValues(buf, offset, out);
-    if (fast !== undefined) return fast ?? undefined;
+  if (b0 === 0x08) {
+    const fast = fastValue(buf, offset);
+    if (fast) return fast;
+  } else if (b0 === 0x05) {
+    const fast = fastGetValues(buf, offset);
+    if (fast) return fast;
   }
   // Decide on the first byte: the app's opcodes are single-byte unsigned integers.
   if (b0 >> 5 !== 0) {
     const what = b0 === 0xff ? 'a break/padding byte 0xff' : `CBOR ${['uint', 'nint', 'bytes', 'text', 'array', 'map', 'tag', 'simple/float'][b0 >> 5]} (byte 0x${hex2(b0)})`;
-    out.failure = { ok: false, needMore: false, kind: 'not-an-opcode', error: `a message starts with an unsigned integer opcode, found ${what} at offset ${offset}`, offset };
-    return undefined;
+    return { ok: false, needMore: false, kind: 'not-an-opcode', error: `a message starts with an unsigned integer opcode, found ${what} at offset ${offset}`, offset };
   }
   const def = b0 < 0x18 ? OPCODES[b0] : undefined;
   if (!def) {
     const known = b0 < 0x18 ? `unknown message type 0x${hex2(b0)}` : `opcode in a multi-byte head (0x${hex2(b0)}): not a message type`;
-    out.failure = { ok: false, needMore: false, kind: 'unknown-opcode', error: `${known} at offset ${offset}`, offset, ...(b0 < 0x18 ? { opcode: b0 } : {}) };
-    return undefined;
+    return { ok: false, needMore: false, kind: 'unknown-opcode', error: `${known} at offset ${offset}`, offset, ...(b0 < 0x18 ? { opcode: b0 } : {}) };
   }
-  return parseItems(buf, offset, b0, def, out);
+  return parseItems(buf, offset, b0, def);
 }
 
-/** The general path of parseFrame: the parameter items of opcode `b0` (defined by `def`) one by one, then interpreted. */
-function parseItems(buf: Uint8Array, offset: number, b0: number, def: OpcodeDef, out: FrameOutcome): VictronMessageBody | undefined {
+/** The general path of parseMessage: the parameter items of opcode `b0` (defined by `def`) one by one, then interpreted. */
+function parseItems(buf: Uint8Array, offset: number, b0: number, def: OpcodeDef): ParseResult {
   const params: CborItem[] = [];
   const problems: string[] = [];
   let shapeOk = true;
   let pos = offset + 1;
   for (let i = 0; i < def.params; i++) {
-    if (pos >= buf.length) {
-      out.failure = NEED_MORE;
-      return undefined;
-    }
+    if (pos >= buf.length) return { ok: false, needMore: true };
     const kind = def.kinds[i]!;
     const fits = kindMatches(kind, buf[pos]! >> 5);
     const r = readItem(buf, pos);
     if (!r.ok) {
-      if (r.needMore && fits) out.failure = { ok: false, needMore: true, at: pos };
-      else if (r.needMore) out.failure = { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)} is not ${KIND_NAME[kind]} (byte 0x${hex2(buf[pos]!)} at offset ${pos})`, offset: pos };
-      else out.failure = { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)}: ${r.error}`, offset: r.offset };
-      return undefined;
+      if (r.needMore && fits) return { ok: false, needMore: true, at: pos };
+      if (r.needMore) return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)} is not ${KIND_NAME[kind]} (byte 0x${hex2(buf[pos]!)} at offset ${pos})`, offset: pos };
+      return { ok: false, needMore: false, kind: 'malformed', error: `${def.name}: ${paramName(b0, i)}: ${r.error}`, offset: r.offset };
     }
     if (!fits) {
       shapeOk = false;
@@ -528,6 +497,5 @@ function parseItems(buf: Uint8Array, offset: number, b0: number, def: OpcodeDef,
   }
   const message: VictronMessageBody = { type: b0, typeName: def.name, params, shapeOk, problems };
   interpret(message);
-  out.end = pos;
-  return message;
+  return { ok: true, message, end: pos };
 }

@@ -36,7 +36,7 @@
  */
 import { slabAlloc } from '../util/slab.js';
 import { ItemScanner } from './cbor.js';
-import { isKnownOpcode, NEED_MORE, parseFrame, type FrameOutcome, type ParseFailure, type VictronMessageBody } from './message.js';
+import { isKnownOpcode, parseMessage, type ParseResult, type VictronMessageBody } from './message.js';
 
 export interface Piece {
   /** The ATT value. */
@@ -44,8 +44,6 @@ export interface Piece {
   frame: number;
   timeUs: number;
   role: 'data' | 'lastData';
-  /** `[frame]`, when the caller has that array already (records of the piece share it): made when absent. */
-  frames?: number[];
 }
 
 /** Where a record's bytes came from: `start`/`end` index the piece's ATT value of frame `frame`. */
@@ -107,11 +105,10 @@ interface Segment {
   frames: number[];
 }
 
-/** Segments kept for reuse by a stream (a piece is a segment: no object per piece). */
-const SPARE_SEGMENTS = 8;
-
 /** A stream that buffers more than this without a message is garbage: shown as unknown and dropped. */
 export const MAX_PENDING = 64 * 1024;
+
+const NEED_MORE: ParseResult = { ok: false, needMore: true };
 
 /**
  * A message waiting with fewer bytes than this is parsed again on the next piece instead of
@@ -138,7 +135,7 @@ interface ChainState {
 /** Shared by every empty buffer: consuming all pending bytes allocates nothing. */
 const EMPTY = new Uint8Array(0);
 
-class StreamBuffer implements FrameOutcome {
+class StreamBuffer {
   buf: Uint8Array = EMPTY;
   segments: Segment[] = [];
   /** Absolute stream position of buf[0]: the memos below are kept in absolute positions. */
@@ -157,13 +154,8 @@ class StreamBuffer implements FrameOutcome {
   weak: { p: number; end: number } | undefined;
   /** Set by chainFrom for a 'weak' chain: where its damage starts (absolute). */
   weakEnd = 0;
-  /** After parse(): the end of the message it returned, or why it returned none. */
-  end = 0;
-  failure: ParseFailure = NEED_MORE;
   /** What locate() fills for each record. */
   private readonly at: Provenance = { bytes: EMPTY, frames: [], ranges: [], frame: 0, timeUs: 0 };
-  /** Segments dropped, for append() to take again. */
-  private readonly spare: Segment[] = [];
 
   append(p: Piece): void {
     let next: Uint8Array;
@@ -174,50 +166,25 @@ class StreamBuffer implements FrameOutcome {
       next.set(this.buf);
       next.set(p.bytes, this.buf.length);
     }
-    const s = this.spare.pop() ?? { start: 0, length: 0, frame: 0, timeUs: 0, pieceOffset: 0, frames: [] };
-    s.start = this.buf.length;
-    s.length = p.bytes.length;
-    s.frame = p.frame;
-    s.timeUs = p.timeUs;
-    s.pieceOffset = 0;
-    s.frames = p.frames ?? [p.frame];
-    this.segments.push(s);
+    this.segments.push({ start: this.buf.length, length: p.bytes.length, frame: p.frame, timeUs: p.timeUs, pieceOffset: 0, frames: [p.frame] });
     this.buf = next;
   }
 
-  /** Drops the first `n` segments (kept for reuse). */
-  dropSegments(n: number): void {
-    const segments = this.segments;
-    const all = n === segments.length;
-    // pop and shift, not `length = 0` or splice (a runtime call, an array of what it removed).
-    for (let i = 0; i < n; i++) {
-      const s = all ? segments.pop()! : segments.shift()!;
-      if (this.spare.length < SPARE_SEGMENTS) this.spare.push(s);
-    }
-  }
-
   /**
-   * The message at `off` (its end in `end`), or undefined (why in `failure`), as parseFrame, except
-   * that a message known to wait for one growing item answers "need more" from the item's resumed
-   * scan: waiting costs time linear in the bytes, not quadratic.
+   * parseMessage at `off`, except that a message known to wait for one growing item answers
+   * "need more" from the item's resumed scan: waiting costs time linear in the bytes, not quadratic.
    */
-  parse(off: number): VictronMessageBody | undefined {
+  parse(off: number): ParseResult {
     const abs = this.base + off;
     if (this.wait?.msg === abs) {
       const s = this.wait.scanner.resume(this.buf, this.base);
-      if (!s.done && s.needMore) {
-        this.failure = NEED_MORE;
-        return undefined;
-      }
+      if (!s.done && s.needMore) return NEED_MORE;
       this.wait = undefined;
     }
     fullParses++;
-    const m = parseFrame(this.buf, off, this);
-    if (m === undefined) {
-      const f = this.failure;
-      if (f.needMore && f.at !== undefined && this.buf.length - off >= SCAN_FROM) this.wait = { msg: abs, scanner: new ItemScanner(this.base + f.at) };
-    }
-    return m;
+    const r = parseMessage(this.buf, off);
+    if (!r.ok && r.needMore && r.at !== undefined && this.buf.length - off >= SCAN_FROM) this.wait = { msg: abs, scanner: new ItemScanner(this.base + r.at) };
+    return r;
   }
 
   /** The provenance of bytes [a, b) of the buffer (a < b), in `at`: one object reused for every record. */
@@ -232,23 +199,13 @@ class StreamBuffer implements FrameOutcome {
     at.frame = s.frame;
     at.timeUs = s.timeUs;
     const first: PieceRange = { frame: s.frame, start: s.pieceOffset + a - s.start, end: s.pieceOffset + Math.min(b, s.start + s.length) - s.start };
+    at.ranges = [first];
     // The common case, bytes of one piece: no loop.
     if (b <= s.start + s.length) {
       at.frames = s.frames;
-      at.ranges = [first];
-      return at;
-    }
-    // Bytes of two pieces (a message cut by a piece's end): arrays made to size, not grown by push.
-    const next = segments[i + 1]!;
-    if (next.length > 0 && b <= next.start + next.length) {
-      at.frames = next.frame === s.frame ? s.frames : [s.frame, next.frame];
-      at.ranges = [first, { frame: next.frame, start: next.pieceOffset, end: next.pieceOffset + b - next.start }];
-      at.frame = next.frame;
-      at.timeUs = next.timeUs;
       return at;
     }
     at.frames = [s.frame];
-    at.ranges = [first];
     for (i++; i < segments.length; i++) {
       s = segments[i]!;
       if (s.start >= b) break;
@@ -260,7 +217,6 @@ class StreamBuffer implements FrameOutcome {
     }
     return at;
   }
-
 
   consume(n: number): void {
     // All of it (a whole transfer, the common case): nothing to cut, and the last piece is released.
@@ -277,7 +233,8 @@ class StreamBuffer implements FrameOutcome {
       s.length -= cut;
       s.pieceOffset += cut;
     }
-    this.dropSegments(drop);
+    if (drop === this.segments.length) while (this.segments.length > 0) this.segments.pop(); // not `length = 0` (a runtime call)
+    else if (drop) this.segments.splice(0, drop);
     if (this.wait && this.wait.msg < this.base) this.wait = undefined;
     if (this.chain && this.chain.p < this.base) this.chain = undefined;
     if (this.weak && this.weak.p < this.base) this.weak = undefined;
@@ -331,17 +288,17 @@ function chainFrom(sb: StreamBuffer, p: number, final: boolean, strongAtEnd = fa
       continue;
     }
     if (!isKnownOpcode(buf[q])) return damaged();
-    const m = sb.parse(q);
-    if (m === undefined) {
-      if (!sb.failure.needMore) return damaged();
+    const r = sb.parse(q);
+    if (!r.ok) {
+      if (!r.needMore) return damaged();
       if (strongAtEnd && !strong) return 'bad';
       sb.chain = { p: sb.base + p, q: sb.base + q, n, bytes, strong };
       return 'pending';
     }
-    if (!m.shapeOk) return damaged();
-    if (sb.end - q >= 3) strong = true;
-    bytes += sb.end - q;
-    q = sb.end;
+    if (!r.message.shapeOk) return damaged();
+    if (r.end - q >= 3) strong = true;
+    bytes += r.end - q;
+    q = r.end;
     if (++n >= RESYNC_CHAIN) return 'clean';
   }
   if (strong || (final && !strongAtEnd)) return 'clean';
@@ -413,7 +370,7 @@ export class TransferReassembler {
       sb.reason = 'continues bytes dropped as unknown';
     }
     // An emptied buffer stays for the stream's next piece (flush() drops it): no Map churn per piece.
-    if (sb.buf.length === 0) sb.dropSegments(sb.segments.length); // an empty piece holds nothing that waits
+    if (sb.buf.length === 0) while (sb.segments.length > 0) sb.segments.pop(); // an empty piece holds nothing that waits
   }
 
   private drain(sb: StreamBuffer, sink: StreamSink, final: boolean): void {
@@ -422,8 +379,7 @@ export class TransferReassembler {
       if (!sb.resync) {
         // Messages and padding from the front, the buffer cut once after them (not once per message).
         let at = 0;
-        // The message that stopped the loop (a shape problem), if any: else the reason is sb.failure.
-        let m: VictronMessageBody | undefined;
+        let r: ParseResult = NEED_MORE;
         while (at < buf.length) {
           if (buf[at] === 0xff) {
             let n = at + 1;
@@ -432,22 +388,17 @@ export class TransferReassembler {
             at = n;
             continue;
           }
-          m = sb.parse(at);
-          if (m === undefined || !m.shapeOk) break;
-          const end = sb.end;
-          sink.message(m, sb.locate(at, end));
-          at = end;
-          m = undefined;
+          r = sb.parse(at);
+          if (!r.ok || !r.message.shapeOk) break;
+          sink.message(r.message, sb.locate(at, r.end));
+          at = r.end;
         }
         sb.consume(at);
-        const f = sb.failure;
-        if (at === buf.length) return;
-        if (m !== undefined) sb.reason = `${m.typeName}: ${m.problems.join('; ')}`;
-        else if (f.needMore) return;
-        else sb.reason = f.error.replace(/ at offset \d+/, '');
+        if (at === buf.length || (!r.ok && r.needMore)) return;
         // Not a message here: the bytes are unknown up to where messages (or padding) frame again.
         sb.resync = true;
         sb.scanFrom = sb.base + 1;
+        sb.reason = r.ok ? `${r.message.typeName}: ${r.message.problems.join('; ')}` : r.error.replace(/ at offset \d+/, '');
       }
       const p = resyncPoint(sb, final);
       if (p < 0) return;
