@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 
-/** The two hex digits of every byte value, at 2 * byte. */
-const HEX2 = Uint8Array.from({ length: 512 }, (_, i) => '0123456789abcdef'.charCodeAt(i & 1 ? (i >> 1) & 15 : i >> 5));
+/** The two hex digits of every byte value, as one big-endian 16-bit number (written with one store). */
+const HEX16 = Uint16Array.from({ length: 256 }, (_, i) => ('0123456789abcdef'.charCodeAt(i >> 4) << 8) | '0123456789abcdef'.charCodeAt(i & 15));
 const NL = 0x0a;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-/** "00" to "99" as ASCII pairs: integers are written two digits per division. */
-const DIGITS2 = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
+/** "00" to "99" as big-endian 16-bit numbers: integers are written two digits per division and store. */
+const DIGITS16 = Uint16Array.from({ length: 100 }, (_, i) => ((0x30 + Math.floor(i / 10)) << 8) | (0x30 + (i % 10)));
 
 /**
  * Buffers output and writes it in large chunks, waiting for 'drain' so that a slow consumer (a pager,
@@ -18,6 +18,8 @@ const DIGITS2 = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >>
  */
 export class LineWriter {
   private buf: Buffer;
+  /** `buf` as a DataView: two bytes in one store. */
+  private view: DataView;
   private pos = 0;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
@@ -28,6 +30,7 @@ export class LineWriter {
 
   constructor(private readonly out: Writable, private readonly chunk = 1 << 16) {
     this.buf = Buffer.allocUnsafe(chunk);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.closed = true;
       else throw err;
@@ -41,7 +44,12 @@ export class LineWriter {
       this.queued.push(this.buf.subarray(0, this.pos));
       this.queuedBytes += this.pos;
     }
-    this.buf = Buffer.allocUnsafe(Math.max(this.chunk, n));
+    this.newBuffer(Math.max(this.chunk, n));
+  }
+
+  private newBuffer(size: number): void {
+    this.buf = Buffer.allocUnsafe(size);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, size);
     this.pos = 0;
   }
 
@@ -193,18 +201,15 @@ export class LineWriter {
     this.pos = p;
     if (v < 0x8000_0000) {
       // Two digits per integer division (`| 0`, below 2^31).
+      const view = this.view;
       while (v >= 100) {
         const q = (v / 100) | 0;
-        const d = (v - q * 100) << 1;
-        b[--p] = DIGITS2[d + 1]!;
-        b[--p] = DIGITS2[d]!;
+        p -= 2;
+        view.setUint16(p, DIGITS16[v - q * 100]!);
         v = q;
       }
-      if (v >= 10) {
-        const d = v << 1;
-        b[--p] = DIGITS2[d + 1]!;
-        b[--p] = DIGITS2[d]!;
-      } else b[--p] = 0x30 + v;
+      if (v >= 10) view.setUint16(p - 2, DIGITS16[v]!);
+      else b[p - 1] = 0x30 + v;
       return;
     }
     while (v >= 10) {
@@ -223,11 +228,11 @@ export class LineWriter {
     this.pos = p;
     let i = width;
     if (v < 0x8000_0000) {
+      const view = this.view;
       for (; i >= 2; i -= 2) {
         const q = (v / 100) | 0;
-        const d = (v - q * 100) << 1;
-        b[--p] = DIGITS2[d + 1]!;
-        b[--p] = DIGITS2[d]!;
+        p -= 2;
+        view.setUint16(p, DIGITS16[v - q * 100]!);
         v = q;
       }
     }
@@ -242,14 +247,10 @@ export class LineWriter {
   hex(src: Uint8Array): void {
     const n = src.length;
     this.room(n * 2);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) {
-      const x = src[i]! << 1;
-      b[p++] = HEX2[x]!;
-      b[p++] = HEX2[x + 1]!;
-    }
-    this.pos = p;
+    const v = this.view;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) v.setUint16(p + 2 * i, HEX16[src[i]!]!);
+    this.pos = p + 2 * n;
   }
 
   /** A JSON string literal (quotes and escapes, as JSON.stringify writes it). */
@@ -292,8 +293,7 @@ export class LineWriter {
       this.queued.push(this.buf.subarray(0, this.pos));
       this.queuedBytes += this.pos;
       // The queued buffer now belongs to the stream until written: never overwrite it.
-      this.buf = Buffer.allocUnsafe(this.chunk);
-      this.pos = 0;
+      this.newBuffer(this.chunk);
     }
     if (this.queued.length === 0 || this.closed) return;
     const parts = this.queued;
