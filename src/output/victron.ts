@@ -5,7 +5,7 @@ import { planRaw, scalarPlan, type ScalarPlan } from '../profiles/index.js';
 import { csvRow } from './csv.js';
 import { jsonSafe } from './json.js';
 import { isoTimeUs, isPlainTimeUs, isU16, linkEntry, linkFieldsText, writeLinkFields, writeTimeKey, type LinkFields, type LinkKey } from './time.js';
-import type { LineWriter } from './writer.js';
+import type { LineWriter, Span } from './writer.js';
 import { toHex as hex } from '../util/cursor.js';
 
 const h4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
@@ -286,28 +286,47 @@ function headEnd(r: VictronRecord): HeadEnd | undefined {
   return bare ? HeadEnd.Bytes : HeadEnd.Name;
 }
 
+/** The start of the last record written through its head, to `,"time":"...` and the microseconds: where it is in the writer, and the record. */
+const prefix: Span = { buffer: -1, start: 0, end: 0 };
+let prefixRecord: VictronRecord | undefined;
+
+/** Whether records `a` and `b` start alike up to their time (see writeVictronNdjson). */
+function samePrefix(a: VictronRecord, b: VictronRecord): boolean {
+  if (a.frame !== b.frame || a.timeUs !== b.timeUs || a.kind !== b.kind || a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if (a.frames[i] !== b.frames[i]) return false;
+  return true;
+}
+
 /** victronToNdjson(r) and its newline, written into `w` byte by byte (the hot path of `vgatt decode --format ndjson`). */
 export function writeVictronNdjson(w: LineWriter, r: VictronRecord): void {
-  if (r.file !== undefined) {
-    w.ascii('{"kind":"');
-    w.ascii(r.kind);
-    w.ascii('","file":');
-    w.json(r.file);
-    w.ascii(',"frame":');
-  } else w.bytes((KIND_HEAD[r.kind] ??= Buffer.from(`{"kind":"${r.kind}","frame":`, 'latin1')));
-  w.uint(r.frame);
-  w.bytes(FRAMES);
-  const frames = r.frames;
-  for (let i = 0; i < frames.length; i++) {
-    if (i) w.byte(0x2c);
-    w.uint(frames[i]!);
-  }
-  w.byte(0x5d);
   const end = headEnd(r);
-  if (end !== undefined) {
-    writeTimeKey(w, r.timeUs);
-    w.bytes(recordHead(r as Parameters<typeof recordHead>[0], end).bytes);
-  } else {
+  // The records of a frame start alike, up to their time: the first one's start is copied for the others.
+  const again = end !== undefined && r.file === undefined && prefixRecord !== undefined && samePrefix(prefixRecord, r) && w.repeat(prefix);
+  if (!again) {
+    w.mark(prefix);
+    if (r.file !== undefined) {
+      w.ascii('{"kind":"');
+      w.ascii(r.kind);
+      w.ascii('","file":');
+      w.json(r.file);
+      w.ascii(',"frame":');
+    } else w.bytes((KIND_HEAD[r.kind] ??= Buffer.from(`{"kind":"${r.kind}","frame":`, 'latin1')));
+    w.uint(r.frame);
+    w.bytes(FRAMES);
+    const frames = r.frames;
+    for (let i = 0; i < frames.length; i++) {
+      if (i) w.byte(0x2c);
+      w.uint(frames[i]!);
+    }
+    w.byte(0x5d);
+    if (end !== undefined) {
+      writeTimeKey(w, r.timeUs);
+      w.markEnd(prefix);
+    }
+    prefixRecord = end !== undefined && r.file === undefined ? r : undefined;
+  }
+  if (end !== undefined) w.bytes(recordHead(r as Parameters<typeof recordHead>[0], end).bytes);
+  else {
     writeLinkFields(w, r);
     if (r.type !== undefined && r.typeName !== undefined && r.instance !== undefined && Number.isInteger(r.instance)) w.bytes(typeFields(r.type, r.typeName, r.instance));
     else {

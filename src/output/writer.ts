@@ -7,6 +7,17 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** "00" to "99" as big-endian 16-bit numbers: integers are written two digits per division and store. */
 const DIGITS16 = Uint16Array.from({ length: 100 }, (_, i) => ((0x30 + Math.floor(i / 10)) << 8) | (0x30 + (i % 10)));
 
+/** Where a piece of output lies in a LineWriter's buffer, to write it again (`mark`, `markEnd`, `repeat`). */
+export interface Span {
+  /** The buffer it is in (LineWriter.bufferId): -1 for none. */
+  buffer: number;
+  start: number;
+  end: number;
+}
+
+/** Buffers started by all writers: a buffer's number, so that a Span names one buffer of one writer. */
+let buffersStarted = 0;
+
 /**
  * Buffers output and writes it in large chunks, waiting for 'drain' so that a slow consumer (a pager,
  * `| jq`) bounds memory. A closed pipe (`| head`) ends output quietly.
@@ -17,10 +28,12 @@ const DIGITS16 = Uint16Array.from({ length: 100 }, (_, i) => ((0x30 + Math.floor
  * formatters never wait; `maybeFlush()` (once per batch) writes the queue and applies backpressure.
  */
 export class LineWriter {
-  private buf: Buffer;
+  private buf!: Buffer;
   /** `buf` as a DataView: two bytes in one store. */
-  private view: DataView;
+  private view!: DataView;
   private pos = 0;
+  /** The number of `buf` (see buffersStarted). */
+  private bufferId = 0;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
   /** JSON string literals already encoded (names, units, typeNames: a handful of distinct values). */
@@ -29,8 +42,7 @@ export class LineWriter {
   closed = false;
 
   constructor(private readonly out: Writable, private readonly chunk = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(chunk);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.newBuffer(chunk);
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.closed = true;
       else throw err;
@@ -48,6 +60,7 @@ export class LineWriter {
   }
 
   private newBuffer(size: number): void {
+    this.bufferId = ++buffersStarted;
     this.buf = Buffer.allocUnsafe(size);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, size);
     this.pos = 0;
@@ -65,6 +78,27 @@ export class LineWriter {
     if (this.closed) return;
     this.add(s);
     await this.maybeFlush();
+  }
+
+  /** Starts `span` where the next byte goes. */
+  mark(span: Span): void {
+    span.buffer = this.bufferId;
+    span.start = this.pos;
+  }
+
+  /** Ends `span` after the last byte written; a span that crossed into a new buffer is none. */
+  markEnd(span: Span): void {
+    if (span.buffer !== this.bufferId) span.buffer = -1;
+    span.end = this.pos;
+  }
+
+  /** Writes the bytes of `span` again, with one copy, when they are still in the buffer being written (and fit); false (nothing written) otherwise. */
+  repeat(span: Span): boolean {
+    const n = span.end - span.start;
+    if (span.buffer !== this.bufferId || this.pos + n > this.buf.length) return false;
+    this.buf.copyWithin(this.pos, span.start, span.end);
+    this.pos += n;
+    return true;
   }
 
   /** Ends the line being written piece by piece. */
@@ -285,6 +319,7 @@ export class LineWriter {
       this.queued = [];
       this.queuedBytes = 0;
       this.pos = 0;
+      this.bufferId = ++buffersStarted;
     } else if (this.queuedBytes + this.pos >= this.chunk) await this.flush();
   }
 

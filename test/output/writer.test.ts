@@ -223,8 +223,10 @@ test('decode NDJSON with the record head cache: interleaved links, opcodes, regi
     kind: fc.constantFrom('message' as const, 'unknown' as const),
     frame: fc.integer({ min: 1, max: 2 ** 31 }),
     frames: fc.array(fc.integer({ min: 1, max: 2 ** 31 }), { minLength: 1, maxLength: 3 }),
+    // Often one of a few frames and times: records of one frame start alike, and the writer copies that start.
+    sameFrame: fc.constantFrom(undefined, { frame: 7, frames: [7] }, { frame: 8, frames: [7, 8] }, { frame: 8, frames: [6, 8] }),
     // Whole microseconds, fractions of one, and times no date can show.
-    timeUs: mostly(fc.integer({ min: 0, max: 4_102_444_800_000_000 }), fc.double({ min: -1e19, max: 1e19, noNaN: true })),
+    timeUs: mostly(fc.oneof(fc.constantFrom(1_600_000_000_000_000, 1_600_000_000_000_001), fc.integer({ min: 0, max: 4_102_444_800_000_000 })), fc.double({ min: -1e19, max: 1e19, noNaN: true })),
     connection: mostly(fc.constantFrom(0x40, 0x41), fc.constant(70_000)),
     session: opt(fc.constantFrom(1, 2)),
     device: opt(fc.constantFrom('fd:d4:50:0f:6c:1b', 'caf\u00e9 "q"\\')),
@@ -246,18 +248,21 @@ test('decode NDJSON with the record head cache: interleaved links, opcodes, regi
     bytes: fc.uint8Array({ maxLength: 12 }),
     ranges: fc.array(fc.record({ frame: fc.nat(), start: fc.nat({ max: 300 }), end: fc.nat({ max: 300 }) }), { maxLength: 2 }),
     handle: mostly(fc.constantFrom(0x24, 0x27), fc.constantFrom(0, 0xffff, 70_000)),
-  });
+  }).map(({ sameFrame, ...r }) => ({ ...r, ...sameFrame }));
   // A get values: nothing between the register's name and the bytes but the unit and profile.
   const getValues = record.map((r) => ({ ...r, kind: 'message' as const, type: 5, typeName: 'get values', raw: undefined, value: undefined, request: undefined, latencyMs: undefined, response: undefined, problem: undefined }));
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.oneof(record, getValues), { minLength: 1, maxLength: 30 }), async (list) => {
-      const { w, text } = memoryWriter(64);
-      const want: string[] = [];
-      for (const r of list as VictronRecord[]) {
-        writeVictronNdjson(w, r);
-        want.push(JSON.stringify(victronToJson(r)));
-      }
-      assert.equal(await text(), want.map((l) => l + '\n').join(''));
+    fc.asyncProperty(fc.array(fc.oneof(record, getValues), { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), async (list, second) => {
+      // Two writers, written alternately as `second` says: each one's output is its own records (a record
+      // crosses many of the first one's buffers; the second one's hold many records).
+      const writers = [memoryWriter(64), memoryWriter(4096)];
+      const want: string[][] = [[], []];
+      (list as VictronRecord[]).forEach((r, i) => {
+        const k = second[i] ? 1 : 0;
+        writeVictronNdjson(writers[k]!.w, r);
+        want[k]!.push(JSON.stringify(victronToJson(r)));
+      });
+      for (const k of [0, 1]) assert.equal(await writers[k]!.text(), want[k]!.map((l) => l + '\n').join(''));
     }),
     { numRuns: 500 },
   );
@@ -271,4 +276,15 @@ test('uint prints every digit count: each power of ten, the number below it, and
     w.end();
   }
   assert.equal(await text(), values.map((v) => `${v}\n`).join(''));
+});
+
+test('decode NDJSON: records of one frame share their start up to the time, and only records with the same kind, frame, frames and time', async () => {
+  const base = { kind: 'message', frame: 7, frames: [7], timeUs: 1_600_000_000_000_000, connection: 64, direction: 'host-to-device', type: 5, typeName: 'get values', instance: 3, register: 0x100, registerName: 'x', bytes: new Uint8Array([5]), ranges: [{ frame: 7, start: 0, end: 1 }], handle: 0x24 };
+  // Each record is the one before with one field of its start changed, or none ({}), or a field after its start (register).
+  const changes = [{}, {}, { kind: 'unknown' }, { frame: 8 }, { frames: [7, 8] }, { frames: [6, 8] }, {}, { timeUs: 1_600_000_000_000_001 }, { timeUs: 1_600_000_001_000_001 }, { register: 0x101 }, {}];
+  let r = base;
+  const records = changes.map((c) => (r = { ...r, ...c }) as unknown as VictronRecord);
+  const { w, text } = memoryWriter(4096);
+  for (const r of records) writeVictronNdjson(w, r);
+  assert.equal(await text(), records.map((r) => JSON.stringify(victronToJson(r)) + '\n').join(''));
 });
