@@ -326,7 +326,8 @@ function smallUint(buf: Uint8Array, p: number): number {
   return ((buf[p + 1]! << 24) >>> 0) + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!);
 }
 
-const NEED_MORE: ParseResult = { ok: false, needMore: true };
+/** "Need more bytes" with nothing else to say: one shared result (callers never change a result). */
+export const NEED_MORE: ParseResult = { ok: false, needMore: true };
 
 /**
  * What the general path answers for a clean message the buffer ends in: the parameter item that

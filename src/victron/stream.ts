@@ -36,7 +36,7 @@
  */
 import { slabAlloc } from '../util/slab.js';
 import { ItemScanner } from './cbor.js';
-import { isKnownOpcode, parseMessage, type ParseResult, type VictronMessageBody } from './message.js';
+import { isKnownOpcode, NEED_MORE, parseMessage, type ParseResult, type VictronMessageBody } from './message.js';
 
 export interface Piece {
   /** The ATT value. */
@@ -107,8 +107,6 @@ interface Segment {
 
 /** A stream that buffers more than this without a message is garbage: shown as unknown and dropped. */
 export const MAX_PENDING = 64 * 1024;
-
-const NEED_MORE: ParseResult = { ok: false, needMore: true };
 
 /**
  * A message waiting with fewer bytes than this is parsed again on the next piece instead of
